@@ -1,0 +1,52 @@
+"""The store's facts: catalog, policies, customers, orders and events.
+
+Typed models (which are also the store-folder row schemas), the store-folder loader that
+reports bad rows by file and line, and the SQL database that holds the facts. Imports
+nothing from the other Aisle packages.
+"""
+
+from pathlib import Path
+
+from knowledge.catalog import Product, Review, Variant
+from knowledge.customers import Address, Customer, PaymentMethod
+from knowledge.database import StoreDatabase, SyncCounts, content_hash
+from knowledge.errors import KnowledgeError, NotFoundError, StoreFolderError
+from knowledge.events import EVENT_KINDS, Event, EventKind
+from knowledge.orders import ORDER_STATUSES, Order, OrderItem, OrderStatus, Payment, Shipment
+from knowledge.policies import Policy, PolicyPassage, parse_policy
+from knowledge.store_folder import LoadReport, RowIssue, StoreFolder, load_store_folder
+
+# The bundled demo store (DummyJSON, MIT): the store `make run` serves with no settings.
+DEMO_STORE_DIR = Path(__file__).parent / "demo_store"
+
+__all__ = [
+    "DEMO_STORE_DIR",
+    "EVENT_KINDS",
+    "ORDER_STATUSES",
+    "Address",
+    "Customer",
+    "Event",
+    "EventKind",
+    "KnowledgeError",
+    "LoadReport",
+    "NotFoundError",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
+    "Payment",
+    "PaymentMethod",
+    "Policy",
+    "PolicyPassage",
+    "Product",
+    "Review",
+    "RowIssue",
+    "Shipment",
+    "StoreDatabase",
+    "StoreFolder",
+    "StoreFolderError",
+    "SyncCounts",
+    "Variant",
+    "content_hash",
+    "load_store_folder",
+    "parse_policy",
+]

@@ -1,0 +1,213 @@
+"""Hybrid search over the catalog and the policies: BM25 + dense vectors, fused by RRF.
+
+The catalog is read from the database into memory (a few MB for thousands of products)
+together with its lexical index; any process notices another process's ingest through
+the database's catalog version and reloads. Dense search runs in Chroma, with the same
+filters pushed down as a `where` clause.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
+
+from knowledge import PolicyPassage, Product, StoreDatabase
+from retrieval.documents import passage_document, product_document
+from retrieval.embedders import Embedder
+from retrieval.filters import SearchFilters
+from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.lexical import LexicalIndex
+from retrieval.query_parser import QueryParser
+from retrieval.vector_store import VectorCollection
+
+SearchMode = Literal["hybrid", "lexical", "dense"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
+
+# Each method proposes this many candidates to the fusion; more barely changes the top
+# ten and costs latency in Chroma.
+CANDIDATES = 100
+
+
+@dataclass(frozen=True)
+class ProductHit:
+    """A product found by a search, best first.
+
+    `similarity` is the cosine between the query and the product text when the dense
+    side saw the product: the agent uses it to tell "we carry this" from "nearest thing".
+    """
+
+    product: Product
+    score: float
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str  # as typed
+    text: str  # what was matched against product text, after the parser took the filters out
+    filters: SearchFilters  # the filters that were applied (parsed and explicit)
+    mode: SearchMode
+    hits: list[ProductHit]
+
+
+@dataclass(frozen=True)
+class PolicyHit:
+    passage: PolicyPassage
+    score: float
+    similarity: float | None = None
+
+
+class _Snapshot:
+    """The catalog and policies at one catalog version, with their lexical indexes."""
+
+    def __init__(self, version: int, products: list[Product], passages: list[PolicyPassage]) -> None:
+        self.version = version
+        self.products = products
+        self.product_at = {p.id: i for i, p in enumerate(products)}
+        self.product_lexical = LexicalIndex([product_document(p) for p in products])
+        self.passages = passages
+        self.passage_at = {p.id: i for i, p in enumerate(passages)}
+        self.passage_lexical = LexicalIndex([passage_document(p) for p in passages])
+        self.parser = QueryParser.for_catalog(products)
+
+
+class CatalogCache:
+    """The in-memory catalog every search reads, reloaded when the database's version moves."""
+
+    def __init__(self, db: StoreDatabase) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+
+    def current(self) -> _Snapshot:
+        version = self._db.catalog_version()
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.version == version:
+            return snapshot
+        with self._lock:
+            if self._snapshot is None or self._snapshot.version != version:
+                self._snapshot = _Snapshot(version, self._db.products(), self._db.policy_passages())
+            return self._snapshot
+
+    def product(self, product_id: str) -> Product | None:
+        snapshot = self.current()
+        index = snapshot.product_at.get(product_id)
+        return snapshot.products[index] if index is not None else None
+
+
+class ProductSearch:
+    """Finds products for a shopper's words, honouring price, category, brand and stock filters.
+
+    Example:
+        >>> search = ProductSearch(cache, products_collection, embedder)
+        >>> result = search.search("wireless earbuds under $100", k=5)
+        >>> [(hit.product.title, hit.product.price) for hit in result.hits]
+    """
+
+    def __init__(
+        self,
+        cache: CatalogCache,
+        collection: VectorCollection,
+        embedder: Embedder,
+        candidates: int = CANDIDATES,
+        weights: tuple[float, float] = (1.0, 1.0),
+    ) -> None:
+        if candidates < 1:
+            raise ValueError("candidates must be at least 1")
+        self._cache = cache
+        self._collection = collection
+        self._embedder = embedder
+        self._candidates = candidates
+        self._weights = weights
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
+        parse: bool = True,
+    ) -> SearchResult:
+        """The `k` best products for `query`.
+
+        Args:
+            query: the shopper's words; with `parse`, price/stock/brand phrases in it become filters.
+            k: how many products to return.
+            filters: explicit filters; they win over parsed ones where both set a value.
+            mode: "hybrid" (default), "lexical" (BM25 only) or "dense" (vectors only).
+            parse: read filters out of the query text.
+        """
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {mode!r}; choose one of: {', '.join(SEARCH_MODES)}")
+        snapshot = self._cache.current()
+        if parse:
+            parsed_query = snapshot.parser.parse(query)
+            text, parsed = parsed_query.text, parsed_query.filters
+        else:
+            text, parsed = query.strip(), SearchFilters()
+        applied = parsed.combined_with(filters) if filters else parsed
+        pool = max(self._candidates, k)
+
+        lexical: list[str] = []
+        if mode != "dense" and text:
+            mask = None
+            if not applied.is_empty:
+                products = snapshot.products
+                mask = np.fromiter((applied.matches(p) for p in products), dtype=bool, count=len(products))
+            lexical = [snapshot.products[m.index].id for m in snapshot.product_lexical.search(text, pool, mask)]
+
+        similarity: dict[str, float] = {}
+        dense: list[str] = []
+        if mode != "lexical" and snapshot.products:
+            vector = self._embedder.embed_query(text or query)
+            for match in self._collection.query(vector, pool, where=applied.to_where()):
+                if match.id in snapshot.product_at:  # the index may briefly lead the database
+                    dense.append(match.id)
+                    similarity[match.id] = match.similarity
+
+        if mode == "lexical":
+            ranked = [(pid, 1.0 / (rank + 1)) for rank, pid in enumerate(lexical)]
+        elif mode == "dense":
+            ranked = [(pid, similarity[pid]) for pid in dense]
+        else:
+            ranked = reciprocal_rank_fusion([lexical, dense], weights=self._weights)
+        lexical_rank = {pid: rank for rank, pid in enumerate(lexical, start=1)}
+        dense_rank = {pid: rank for rank, pid in enumerate(dense, start=1)}
+        hits = [
+            ProductHit(
+                product=snapshot.products[snapshot.product_at[pid]],
+                score=score,
+                lexical_rank=lexical_rank.get(pid),
+                dense_rank=dense_rank.get(pid),
+                similarity=similarity.get(pid),
+            )
+            for pid, score in ranked[:k]
+        ]
+        return SearchResult(query=query, text=text, filters=applied, mode=mode, hits=hits)
+
+
+class PolicySearch:
+    """Finds the policy passages that answer a question (returns, shipping, warranty...)."""
+
+    def __init__(self, cache: CatalogCache, collection: VectorCollection, embedder: Embedder) -> None:
+        self._cache = cache
+        self._collection = collection
+        self._embedder = embedder
+
+    def search(self, query: str, k: int = 3) -> list[PolicyHit]:
+        snapshot = self._cache.current()
+        if not snapshot.passages or not query.strip():
+            return []
+        lexical = [snapshot.passages[m.index].id for m in snapshot.passage_lexical.search(query, CANDIDATES)]
+        matches = self._collection.query(self._embedder.embed_query(query), CANDIDATES)
+        similarity = {m.id: m.similarity for m in matches if m.id in snapshot.passage_at}
+        fused = reciprocal_rank_fusion([lexical, list(similarity)])
+        return [
+            PolicyHit(snapshot.passages[snapshot.passage_at[pid]], score, similarity.get(pid))
+            for pid, score in fused[:k]
+        ]

@@ -1,0 +1,157 @@
+"""Shared fixtures: one embedder and one ingested demo store per test session.
+
+Loading a model or embedding a catalog is the slow part of any test, so it happens once;
+per-test data lives in `tmp_path`. Servers a test needs (Chroma, Aisle) are started by
+the fixtures below on free ports and stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import knowledge
+from retrieval import Embedder, ingest_store, load_embedder
+from ui.services import Services, build_services
+from ui.settings import Settings, get_settings
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's AISLE_* settings or writes outside its tmp folder."""
+    for name in list(os.environ):
+        if name.startswith("AISLE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AISLE_DATA_DIR", str(tmp_path / "aisle-data"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return load_embedder("e5-small", threads=2)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Services]:
+    """The bundled demo store, ingested once into a session-wide data folder. Read-only for tests."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("demo-data"), store_dir=knowledge.DEMO_STORE_DIR)
+    services = build_services(settings, embedder=embedder)
+    ingest_store(settings.store_dir, services.db, services.indexer)
+    yield services
+    services.close()
+
+
+# A slice of the demo catalog (40 products) for tests that ingest a store of their own:
+# embedding is the slow part of an ingest, and these tests are about what changes, not size.
+SMALL_STORE_CATEGORIES = {"beauty", "mobile-accessories", "smartphones", "laptops"}
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo store with its catalog cut to four categories (40 products). Read-only."""
+    target = tmp_path_factory.mktemp("small") / "store"
+    shutil.copytree(knowledge.DEMO_STORE_DIR, target)
+    products = target / "products.jsonl"
+    lines = [
+        line
+        for line in products.read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["category"] in SMALL_STORE_CATEGORIES
+    ]
+    products.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def store_copy(small_store: Path, tmp_path: Path) -> Path:
+    """A writable copy of `small_store`, for tests that edit store files."""
+    return Path(shutil.copytree(small_store, tmp_path / "store"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Poll `url` until it answers 200; fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise RuntimeError(f"server exited with {process.returncode} before {url} answered:\n{output[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def aisle_env(**settings: str) -> dict[str, str]:
+    """The environment for an `aisle` subprocess: this one minus AISLE_*, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}
+    env.update({f"AISLE_{key.upper()}": value for key, value in settings.items()})
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return env
+
+
+@pytest.fixture(scope="module")
+def aisle_server(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`aisle serve` as a real process on a free port, serving `small_store`."""
+    port = free_port()
+    env = aisle_env(data_dir=str(tmp_path_factory.mktemp("server-data")), store_dir=str(small_store), port=str(port))
+    process = subprocess.Popen(
+        [str(VENV_BIN / "aisle"), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/api/health", process, timeout=180)
+        yield url
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (the `chroma` CLI from the chromadb package) on a free port."""
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen(
+        [str(VENV_BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/api/v2/heartbeat", process, timeout=60)
+        yield url
+    finally:
+        stop(process)

@@ -1,0 +1,181 @@
+"""The `aisle` command: ingest a store, search it, serve it, convert public data sets."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from knowledge import KnowledgeError
+from knowledge.converters import CONVERTERS, convert
+from retrieval import SEARCH_MODES, IngestReport, RetrievalError, SearchFilters, ingest_store
+from ui.services import Services, build_services
+from ui.settings import get_settings
+
+app = typer.Typer(help="Aisle: a store's own shopping and customer-service assistant.", no_args_is_help=True)
+
+# Bad rows printed before "... and N more" (all of them with --all-issues).
+_ISSUES_SHOWN = 20
+
+
+def _offline() -> None:
+    # There is no model hub here, and no model may be fetched at run time anywhere:
+    # fail fast instead of waiting on a network timeout.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _services() -> Services:
+    _offline()
+    try:
+        return build_services(get_settings())
+    except (KnowledgeError, RetrievalError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _print_report(report: IngestReport, all_issues: bool) -> None:
+    for name, count in report.load.loaded.items():
+        bad = sum(1 for i in report.load.errors if i.file == name or i.file.startswith(f"{name}/"))
+        typer.echo(f"  {name}: {count} loaded" + (f", {bad} bad" if bad else ""), err=True)
+    issues = report.load.issues
+    for issue in issues if all_issues else issues[:_ISSUES_SHOWN]:
+        typer.secho(f"  {issue}", fg="red" if issue.severity == "error" else "yellow", err=True)
+    if not all_issues and len(issues) > _ISSUES_SHOWN:
+        typer.echo(f"  ... and {len(issues) - _ISSUES_SHOWN} more (--all-issues shows them)", err=True)
+    for name, counts in report.database.items():
+        typer.echo(
+            f"  database {name}: +{counts.added} added, {counts.updated} updated, "
+            f"{counts.unchanged} unchanged, {counts.removed} removed",
+            err=True,
+        )
+    for name, index_counts in report.index.items():
+        typer.echo(
+            f"  index {name}: {index_counts.embedded} embedded, {index_counts.metadata_updated} re-tagged, "
+            f"{index_counts.unchanged} unchanged, {index_counts.removed} removed",
+            err=True,
+        )
+    for file in report.kept:
+        typer.secho(f"  {file} had bad rows, so nothing missing from it was removed", fg="yellow", err=True)
+
+
+def run_ingest(services: Services, folder: Path, all_issues: bool = False) -> IngestReport:
+    typer.echo(f"Ingesting {folder} ...", err=True)
+    try:
+        report = ingest_store(folder, services.db, services.indexer, progress=sys.stderr.isatty())
+    except KnowledgeError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    _print_report(report, all_issues)
+    return report
+
+
+@app.command()
+def ingest(
+    folder: Annotated[Path | None, typer.Argument(help="Store folder (default: AISLE_STORE_DIR).")] = None,
+    all_issues: Annotated[bool, typer.Option("--all-issues", help="List every bad row.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 when any row is bad.")] = False,
+) -> None:
+    """Load a store folder into the database and the search index (incremental, idempotent)."""
+    services = _services()
+    report = run_ingest(services, folder or services.settings.store_dir, all_issues)
+    services.close()
+    if strict and report.load.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='What the shopper typed, e.g. "wireless earbuds under 100".')],
+    k: Annotated[int, typer.Option("-k", "--top", min=1, max=100, help="How many products.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: ids, titles, prices, scores.")] = False,
+    min_price: Annotated[float | None, typer.Option(min=0)] = None,
+    max_price: Annotated[float | None, typer.Option(min=0)] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Only this category (repeatable).")] = None,
+    brand: Annotated[list[str] | None, typer.Option(help="Only this brand (repeatable).")] = None,
+    in_stock: Annotated[bool, typer.Option("--in-stock", help="Only products in stock.")] = False,
+    mode: Annotated[str, typer.Option(help=f"One of: {', '.join(SEARCH_MODES)}.")] = "hybrid",
+) -> None:
+    """Search the catalog the way the assistant does (filters are also read from the query)."""
+    if mode not in SEARCH_MODES:
+        raise typer.BadParameter(f"choose one of: {', '.join(SEARCH_MODES)}", param_hint="--mode")
+    services = _services()
+    if services.indexer.is_empty() or not services.catalog.current().products:
+        typer.echo("The index is empty; ingesting the configured store first.", err=True)
+        run_ingest(services, services.settings.store_dir)
+    try:
+        filters = SearchFilters(
+            min_price=min_price,
+            max_price=max_price,
+            categories=tuple(category or ()),
+            brands=tuple(brand or ()),
+            in_stock=in_stock,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    result = services.products.search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
+    services.close()
+    if as_json:
+        payload = {
+            "query": result.query,
+            "text": result.text,
+            "filters": result.filters.describe(),
+            "results": [
+                {
+                    "id": hit.product.id,
+                    "title": hit.product.title,
+                    "price": hit.product.price,
+                    "currency": hit.product.currency,
+                    "in_stock": hit.product.in_stock,
+                    "score": round(hit.score, 6),
+                }
+                for hit in result.hits
+            ],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if result.filters.describe():
+        typer.echo(f"Filters: {result.filters.describe()}")
+    if not result.hits:
+        typer.echo("No products match.")
+    for rank, hit in enumerate(result.hits, start=1):
+        product = hit.product
+        stock = "in stock" if product.in_stock else "out of stock"
+        typer.echo(f"{rank:2}. {product.title}  {product.price:.2f} {product.currency}  ({stock})  [{product.id}]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: AISLE_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: AISLE_PORT.")] = None,
+) -> None:
+    """Serve the web app and the HTTP API."""
+    import uvicorn
+
+    from ui.server import create_app
+
+    _offline()
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@app.command("convert")
+def convert_command(
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(CONVERTERS)}.")],
+    source: Annotated[Path, typer.Argument(help="The data set's folder, e.g. ../shared/data/tau_bench_retail.")],
+    dest: Annotated[Path, typer.Argument(help="Store folder to write.")],
+) -> None:
+    """Turn a public data set (DummyJSON, τ-bench retail, Retail Demo Store) into a store folder."""
+    if kind not in CONVERTERS:
+        raise typer.BadParameter(f"choose one of: {', '.join(CONVERTERS)}", param_hint="KIND")
+    summary = convert(kind, source, dest)
+    counts = ", ".join(f"{count} {name}" for name, count in summary.counts.items())
+    typer.echo(f"Wrote {dest}: {counts}. Load it with: aisle ingest {dest}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,95 @@
+"""The one settings object: every `AISLE_*` environment variable, typed and checked.
+
+Only `ui/` reads settings; it passes plain values down to the other packages. Defaults
+run the bundled demo store on this machine with nothing set.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+import knowledge
+
+
+class Settings(BaseSettings):
+    """Aisle's configuration. Each field is read from `AISLE_<FIELD>` (e.g. `AISLE_PORT`)."""
+
+    model_config = SettingsConfigDict(env_prefix="AISLE_", frozen=True, extra="ignore")
+
+    store_dir: Path = Field(
+        default=knowledge.DEMO_STORE_DIR,
+        description="Store folder that `aisle serve` and `make run` ingest (default: the bundled demo store).",
+    )
+    data_dir: Path = Field(
+        default=Path(".aisle"),
+        description="Where Aisle keeps its SQLite database and embedded Chroma index.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the facts database (default: SQLite in the data folder), "
+        "e.g. postgresql+psycopg://aisle@db/aisle.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server, e.g. http://chroma:8000 (default: embedded Chroma in the data folder).",
+    )
+    embedder: Literal["e5-small", "minilm"] = Field(
+        default="e5-small",
+        description="Text embedder: e5-small (multilingual, default) or minilm (English, faster to ingest).",
+    )
+    index_namespace: str = Field(
+        default="aisle",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",
+        description="Prefix of the Chroma collections, so several stores can share one Chroma server.",
+    )
+    ingest_on_start: bool = Field(
+        default=True,
+        description="`aisle serve` ingests the store folder at start-up (incremental: only changes cost time). "
+        "Turn off on all but one server when several share a database.",
+    )
+    threads: int = Field(default=2, ge=1, le=256, description="CPU threads for the embedder.")
+    host: str = Field(default="127.0.0.1", description="Address `aisle serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `aisle serve` listens on.")
+    search_k: int = Field(default=10, ge=1, le=100, description="Products a search returns unless asked otherwise.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(
+                f"AISLE_DATABASE_URL {value!r} is not a SQLAlchemy URL; "
+                "use e.g. sqlite:///path/aisle.db or postgresql+psycopg://user@host/db"
+            ) from exc
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _valid_chroma_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"AISLE_CHROMA_URL {value!r} must start with http:// or https://")
+        return value or None
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'aisle.db').resolve()}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()
