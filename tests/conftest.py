@@ -10,11 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +18,9 @@ import pytest
 
 import knowledge
 from retrieval import Embedder, ingest_store, load_embedder
+from tests.processes import VENV_BIN, aisle_env, free_port, stop, wait_for_http
 from ui.services import Services, build_services
 from ui.settings import Settings, get_settings
-
-VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(autouse=True)
@@ -81,46 +76,6 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def store_copy(small_store: Path, tmp_path: Path) -> Path:
     """A writable copy of `small_store`, for tests that edit store files."""
     return Path(shutil.copytree(small_store, tmp_path / "store"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    """Poll `url` until it answers 200; fail early if the process died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            raise RuntimeError(f"server exited with {process.returncode} before {url} answered:\n{output[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def aisle_env(**settings: str) -> dict[str, str]:
-    """The environment for an `aisle` subprocess: this one minus AISLE_*, plus `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}
-    env.update({f"AISLE_{key.upper()}": value for key, value in settings.items()})
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    return env
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.conftest import VENV_BIN, aisle_env
+from tests.processes import VENV_BIN, aisle_env
 
 
 def aisle(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
