@@ -163,8 +163,13 @@ def print_table(name: str, embedder: str, catalog: int, queries: int, results: d
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--products", nargs="+", type=Path, default=DEFAULT_PRODUCTS,
-                        help="WANDS product.csv, or one or more store folders")
+    parser.add_argument(
+        "--products",
+        nargs="+",
+        type=Path,
+        default=DEFAULT_PRODUCTS,
+        help="WANDS product.csv, or one or more store folders",
+    )
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES)
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     parser.add_argument("--embedder", default="e5-small", help="e5-small, minilm, or 'all' for both")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -159,6 +160,8 @@ def serve(
     from ui.server import create_app
 
     _offline()
+    # The app logs what its start-up ingest did; uvicorn configures only its own loggers.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     settings = get_settings()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
 
