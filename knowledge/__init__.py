@@ -8,6 +8,7 @@ nothing from the other Aisle packages.
 from pathlib import Path
 
 from knowledge.catalog import Product, Review, Variant
+from knowledge.conversations import Citation, Conversation, ConversationStore, Message, Verdict
 from knowledge.customers import Address, Customer, PaymentMethod
 from knowledge.database import StoreDatabase, SyncCounts, content_hash
 from knowledge.errors import KnowledgeError, NotFoundError, StoreFolderError
@@ -24,11 +25,15 @@ __all__ = [
     "EVENT_KINDS",
     "ORDER_STATUSES",
     "Address",
+    "Citation",
+    "Conversation",
+    "ConversationStore",
     "Customer",
     "Event",
     "EventKind",
     "KnowledgeError",
     "LoadReport",
+    "Message",
     "NotFoundError",
     "Order",
     "OrderItem",
@@ -46,6 +51,7 @@ __all__ = [
     "StoreFolderError",
     "SyncCounts",
     "Variant",
+    "Verdict",
     "content_hash",
     "load_store_folder",
     "parse_policy",

@@ -86,7 +86,8 @@ class StoreDatabase:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        # Public so that other stores of facts (conversations) share the engine and its pool.
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -149,7 +150,7 @@ class StoreDatabase:
     def add_events(self, events: Iterable[Event]) -> SyncCounts:
         """Append events; an event already stored (same id) is skipped, never duplicated."""
         incoming = {e.id: e for e in events}
-        with self._session.begin() as session:
+        with self.sessions.begin() as session:
             stored = set()
             ids = list(incoming)
             for start in range(0, len(ids), 500):
@@ -161,7 +162,7 @@ class StoreDatabase:
         return SyncCounts(added=len(incoming) - len(stored), unchanged=len(stored))
 
     def _sync(self, table: type[Row], rows: list[Row], prune: bool, catalog: bool = False) -> SyncCounts:
-        with self._session.begin() as session:
+        with self.sessions.begin() as session:
             stored = dict(session.execute(select(table.id, table.content_hash)).all())
             added = updated = unchanged = 0
             for row in rows:
@@ -195,40 +196,40 @@ class StoreDatabase:
 
     def catalog_version(self) -> int:
         """A counter that grows whenever products or policies change, in any process."""
-        with self._session() as session:
+        with self.sessions() as session:
             row = session.get(MetaRow, _CATALOG_VERSION)
             return row.value if row else 0
 
     def products(self) -> list[Product]:
-        with self._session() as session:
+        with self.sessions() as session:
             data = session.scalars(select(ProductRow.data).order_by(ProductRow.id)).all()
         return [Product.model_validate(item) for item in data]
 
     def product(self, product_id: str) -> Product | None:
-        with self._session() as session:
+        with self.sessions() as session:
             row = session.get(ProductRow, product_id)
             return Product.model_validate(row.data) if row else None
 
     def policy_passages(self) -> list[PolicyPassage]:
-        with self._session() as session:
+        with self.sessions() as session:
             query = select(PolicyPassageRow.data).order_by(PolicyPassageRow.policy_id, PolicyPassageRow.position)
             data = session.scalars(query).all()
         return [PolicyPassage.model_validate(item) for item in data]
 
     def customer(self, customer_id: str) -> Customer | None:
-        with self._session() as session:
+        with self.sessions() as session:
             row = session.get(CustomerRow, customer_id)
             return Customer.model_validate(row.data) if row else None
 
     def order(self, order_id: str) -> Order | None:
         """Any order by id. Callers acting for a shopper must check the owner."""
-        with self._session() as session:
+        with self.sessions() as session:
             row = session.get(OrderRow, order_id)
             return Order.model_validate(row.data) if row else None
 
     def orders_for_customer(self, customer_id: str) -> list[Order]:
         """A customer's orders, newest first."""
-        with self._session() as session:
+        with self.sessions() as session:
             query = (
                 select(OrderRow.data)
                 .where(OrderRow.customer_id == customer_id)
@@ -251,7 +252,7 @@ class StoreDatabase:
         if since is not None:
             query = query.where(EventRow.ts >= since)
         columns = EventRow.__table__.columns.keys()
-        with self._session() as session:
+        with self.sessions() as session:
             return [Event.model_validate({c: getattr(row, c) for c in columns}) for row in session.scalars(query)]
 
     def counts(self) -> dict[str, int]:
@@ -263,5 +264,5 @@ class StoreDatabase:
             "orders": OrderRow,
             "events": EventRow,
         }
-        with self._session() as session:
+        with self.sessions() as session:
             return {name: session.scalar(select(func.count()).select_from(t)) or 0 for name, t in tables.items()}

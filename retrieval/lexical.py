@@ -73,6 +73,7 @@ class LexicalIndex:
         self._tokenizer = tokenizer or Tokenizer()
         self._size = len(documents)
         corpus = [self._tokenizer.words(doc) for doc in documents]
+        self._terms = [frozenset(self._tokenizer.terms(words)) for words in corpus]
         self._vocabulary = sorted({w for words in corpus for w in words if not _CJK.match(w)})
         self._known = set(self._vocabulary)
         self._bm25 = bm25s.BM25()
@@ -94,11 +95,19 @@ class LexicalIndex:
             fixed.append(best[0] if best else word)
         return fixed
 
+    def query_terms(self, query: str) -> list[str]:
+        """The index terms of `query`, typos corrected."""
+        return self._tokenizer.terms(self.correct(self._tokenizer.words(query)))
+
+    def coverage(self, terms: set[str], index: int) -> float:
+        """Share of `terms` (from `query_terms`) that document `index` contains (0 when there are none)."""
+        return len(terms & self._terms[index]) / len(terms) if terms else 0.0
+
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[LexicalMatch]:
         """The top `k` documents with a positive score; `allowed` is a boolean mask over documents."""
         if not self._size:
             return []
-        terms = list(self._tokenizer.terms(self.correct(self._tokenizer.words(query))))
+        terms = self.query_terms(query)
         if not terms:
             return []
         scores = self._bm25.get_scores(terms)

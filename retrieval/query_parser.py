@@ -49,6 +49,12 @@ def _range(filters: SearchFilters, match: re.Match[str]) -> SearchFilters:
 
 Rule = tuple[re.Pattern[str], Callable[[SearchFilters, re.Match[str]], SearchFilters]]
 
+_STOCK_RULE = re.compile(r"\b(?:in[\s-]stock|available\s+now|ready\s+to\s+ship)\b|有货|有库存|现货", re.I)
+# A yes/no question ("is it…", "do you have…") about stock is not a stock filter.
+_QUESTION = re.compile(
+    r"^\W*(?:is|are|isn't|aren't|do|does|did|has|have|will|can|could|would|when|how many)\b|.*(?:吗|么)\W*$", re.I
+)
+
 _RULES: list[Rule] = [
     (  # "between $20 and $50", "$20-$50", "20 to 50 dollars", "20到50元"
         re.compile(
@@ -64,10 +70,7 @@ _RULES: list[Rule] = [
     (re.compile(_ZH_MIN + r"\s*" + _NUMBER + _ZH_UNIT), lambda f, m: replace(f, min_price=_amount(m))),
     (re.compile(_NUMBER + _ZH_UNIT + r"\s*(?:以下|以内)"), lambda f, m: replace(f, max_price=_amount(m))),
     (re.compile(_NUMBER + _ZH_UNIT + r"\s*以上"), lambda f, m: replace(f, min_price=_amount(m))),
-    (
-        re.compile(r"\b(?:in[\s-]stock|available\s+now|ready\s+to\s+ship)\b|有货|有库存|现货", re.I),
-        lambda f, m: replace(f, in_stock=True),
-    ),
+    (_STOCK_RULE, lambda f, m: replace(f, in_stock=True)),
 ]
 
 # Punctuation and connectives a removed phrase leaves dangling at either end of the text.
@@ -117,9 +120,14 @@ class QueryParser:
 
     def parse(self, query: str) -> ParsedQuery:
         text, filters = query, SearchFilters()
+        # "Is the Galaxy S8 in stock?" asks about stock; it must still find the sold-out phone.
+        asks_about_stock = bool(_QUESTION.match(query))
         for pattern, apply in _RULES:
             match = pattern.search(text)
             if match is None:
+                continue
+            if asks_about_stock and pattern is _STOCK_RULE:
+                text = text[: match.start()] + " " + text[match.end() :]
                 continue
             try:
                 filters = apply(filters, match)

@@ -8,6 +8,7 @@ filters pushed down as a `where` clause.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -36,7 +37,8 @@ class ProductHit:
     """A product found by a search, best first.
 
     `similarity` is the cosine between the query and the product text when the dense
-    side saw the product: the agent uses it to tell "we carry this" from "nearest thing".
+    side saw the product, and `coverage` the share of the query's words the product's
+    text contains: together they tell "we carry this" from "the nearest thing we have".
     """
 
     product: Product
@@ -44,6 +46,7 @@ class ProductHit:
     lexical_rank: int | None = None
     dense_rank: int | None = None
     similarity: float | None = None
+    coverage: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,39 @@ class PolicyHit:
     passage: PolicyPassage
     score: float
     similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class PolicySentence:
+    """One sentence (or list item) of a policy passage, as it is written there."""
+
+    passage: PolicyPassage
+    text: str
+    similarity: float
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?。！？])\s+")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+")
+
+
+def policy_sentences(text: str) -> list[str]:
+    """A policy's sentences; a list belongs to the sentence introducing it ("… are: 7 days, 30 days")."""
+    sentences: list[str] = []
+    in_list = False  # the last sentence is collecting the items of a list it introduced
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if _LIST_ITEM.match(line):
+            item = _LIST_ITEM.sub("", line).strip()
+            if sentences and (sentences[-1].endswith(":") or in_list):
+                sentences[-1] = f"{sentences[-1]}{' ' if sentences[-1].endswith(':') else ', '}{item.rstrip('.;')}"
+                in_list = True
+            else:
+                sentences.extend(part.strip() for part in _SENTENCE_BREAK.split(item) if part.strip())
+            continue
+        in_list = False
+        sentences.extend(part.strip() for part in _SENTENCE_BREAK.split(line.strip()) if part.strip())
+    return [sentence for sentence in sentences if len(sentence) > 12]
 
 
 class _Snapshot:
@@ -178,6 +214,7 @@ class ProductSearch:
             ranked = reciprocal_rank_fusion([lexical, dense], weights=self._weights)
         lexical_rank = {pid: rank for rank, pid in enumerate(lexical, start=1)}
         dense_rank = {pid: rank for rank, pid in enumerate(dense, start=1)}
+        terms = set(snapshot.product_lexical.query_terms(text)) if text else set()
         hits = [
             ProductHit(
                 product=snapshot.products[snapshot.product_at[pid]],
@@ -185,6 +222,7 @@ class ProductSearch:
                 lexical_rank=lexical_rank.get(pid),
                 dense_rank=dense_rank.get(pid),
                 similarity=similarity.get(pid),
+                coverage=snapshot.product_lexical.coverage(terms, snapshot.product_at[pid]),
             )
             for pid, score in ranked[:k]
         ]
@@ -198,6 +236,36 @@ class PolicySearch:
         self._cache = cache
         self._collection = collection
         self._embedder = embedder
+        # Sentence vectors per (passage id, text): policies change rarely, questions often.
+        self._sentence_vectors: dict[tuple[str, str], tuple[list[str], np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def _sentences_of(self, passage: PolicyPassage) -> tuple[list[str], np.ndarray]:
+        key = (passage.id, passage.text)
+        with self._lock:
+            cached = self._sentence_vectors.get(key)
+        if cached is None:
+            sentences = policy_sentences(passage.text)
+            cached = (sentences, self._embedder.embed_documents(sentences))
+            with self._lock:
+                self._sentence_vectors[key] = cached
+        return cached
+
+    def sentences(self, query: str, k: int = 2, passages: int = 3) -> list[PolicySentence]:
+        """The `k` policy sentences closest to `query`, from its best `passages` passages,
+        in the order they appear in the policy (so an answer quotes them naturally)."""
+        hits = self.search(query, k=passages)
+        if not hits:
+            return []
+        vector = self._embedder.embed_query(query)
+        scored: list[tuple[float, int, int, str, PolicyPassage]] = []
+        for rank, hit in enumerate(hits):
+            sentences, vectors = self._sentences_of(hit.passage)
+            for position, (sentence, similarity) in enumerate(zip(sentences, vectors @ vector, strict=True)):
+                scored.append((float(similarity), rank, position, sentence, hit.passage))
+        best = sorted(scored, key=lambda item: -item[0])[:k]
+        best.sort(key=lambda item: (item[1], item[2]))
+        return [PolicySentence(passage, sentence, similarity) for similarity, _, _, sentence, passage in best]
 
     def search(self, query: str, k: int = 3) -> list[PolicyHit]:
         snapshot = self._cache.current()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import knowledge
+from agent import ChatModel, load_chat_model
 from retrieval import Embedder, ingest_store, load_embedder
 from tests.processes import VENV_BIN, aisle_env, free_port, stop, wait_for_http
 from ui.services import Services, build_services
@@ -37,16 +38,34 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     get_settings.cache_clear()
 
 
+# Converted model weights are kept between test runs (git-ignored): converting Qwen's
+# GGUF takes ~50 s, loading the cached copy ~5 s.
+MODEL_CACHE = Path(__file__).parent.parent / ".aisle" / "models"
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return load_embedder("e5-small", threads=2)
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Services]:
-    """The bundled demo store, ingested once into a session-wide data folder. Read-only for tests."""
+def qwen() -> ChatModel:
+    """The real dialogue model, for tests that judge what the assistant says."""
+    return load_chat_model("qwen2.5-0.5b", cache_dir=MODEL_CACHE)
+
+
+@pytest.fixture(scope="session")
+def smollm() -> ChatModel:
+    """The small stand-in model, for tests where the answer's wording doesn't matter."""
+    return load_chat_model("smollm2-135m", cache_dir=MODEL_CACHE)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, qwen: ChatModel) -> Iterator[Services]:
+    """The bundled demo store, ingested once into a session-wide data folder, with the real
+    assistant. Tests may add conversations but must not change the store's facts."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("demo-data"), store_dir=knowledge.DEMO_STORE_DIR)
-    services = build_services(settings, embedder=embedder)
+    services = build_services(settings, embedder=embedder, model=qwen)
     ingest_store(settings.store_dir, services.db, services.indexer)
     yield services
     services.close()
@@ -82,7 +101,13 @@ def store_copy(small_store: Path, tmp_path: Path) -> Path:
 def aisle_server(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`aisle serve` as a real process on a free port, serving `small_store`."""
     port = free_port()
-    env = aisle_env(data_dir=str(tmp_path_factory.mktemp("server-data")), store_dir=str(small_store), port=str(port))
+    env = aisle_env(
+        data_dir=str(tmp_path_factory.mktemp("server-data")),
+        store_dir=str(small_store),
+        port=str(port),
+        llm="smollm2-135m",
+        model_cache=str(MODEL_CACHE),
+    )
     process = subprocess.Popen(
         [str(VENV_BIN / "aisle"), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

@@ -17,8 +17,10 @@ QUERIES = ["wireless earbuds under 100", "in stock laptops", "red lipstick", "æ‰
 def test_search_over_a_chroma_server_matches_embedded(
     chroma_server: str, store_copy: Path, tmp_path: Path, embedder: Embedder
 ) -> None:
-    local = build_services(Settings(data_dir=tmp_path / "local"), embedder=embedder)
-    remote = build_services(Settings(data_dir=tmp_path / "remote", chroma_url=chroma_server), embedder=embedder)
+    local = build_services(Settings(data_dir=tmp_path / "local"), embedder=embedder, with_assistant=False)
+    remote = build_services(
+        Settings(data_dir=tmp_path / "remote", chroma_url=chroma_server), embedder=embedder, with_assistant=False
+    )
 
     ingest_store(store_copy, local.db, local.indexer)
     report = ingest_store(store_copy, remote.db, remote.indexer)

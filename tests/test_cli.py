@@ -73,3 +73,32 @@ def test_convert_writes_a_store_folder_that_ingest_accepts(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert "2465 products" in done.stdout
     assert (tmp_path / "rds" / "products.jsonl").exists() and (tmp_path / "rds" / "LICENSE").exists()
+
+
+def test_chat_in_the_terminal_answers_a_signed_in_customer(small_store: Path, tmp_path: Path) -> None:
+    from tests.conftest import MODEL_CACHE
+
+    done = subprocess.run(
+        [str(VENV_BIN / "aisle"), "chat", "--customer", "1"],
+        input="Where is my order #A1001?\nI want to talk to a person\n",
+        env=aisle_env(
+            data_dir=str(tmp_path / "data"),
+            store_dir=str(small_store),
+            llm="smollm2-135m",
+            model_cache=str(MODEL_CACHE),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "delivered" in done.stdout  # the order's status, from the data
+    assert "support team" in done.stdout and "(handed to the support team)" in done.stdout
+
+
+def test_chat_refuses_an_unknown_customer(tmp_path: Path, small_store: Path) -> None:
+    done = aisle(
+        "chat", "--customer", "nobody", data_dir=str(tmp_path / "data"), store_dir=str(small_store), llm="smollm2-135m"
+    )
+    assert done.returncode == 2 and "no customer 'nobody'" in done.stderr

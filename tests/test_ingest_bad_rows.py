@@ -131,7 +131,7 @@ def test_ingest_loads_good_rows_into_database_and_search(tmp_path: Path, embedde
             {"id": "3", "title": "Stainless Steel Kettle", "price": 25, "stock": 4},
         ],
     )
-    services = build_services(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    services = build_services(Settings(data_dir=tmp_path / "data"), embedder=embedder, with_assistant=False)
 
     report = ingest_store(folder, services.db, services.indexer)
 

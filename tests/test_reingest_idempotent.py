@@ -11,7 +11,7 @@ from ui.settings import Settings
 
 
 def _services(tmp_path: Path, embedder: Embedder) -> Services:
-    return build_services(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    return build_services(Settings(data_dir=tmp_path / "data"), embedder=embedder, with_assistant=False)
 
 
 def _rewrite_products(folder: Path, edit) -> None:

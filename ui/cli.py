@@ -30,10 +30,10 @@ def _offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def _services() -> Services:
+def _services(with_assistant: bool = False) -> Services:
     _offline()
     try:
-        return build_services(get_settings())
+        return build_services(get_settings(), with_assistant=with_assistant)
     except (KnowledgeError, RetrievalError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
@@ -147,6 +147,54 @@ def search(
         product = hit.product
         stock = "in stock" if product.in_stock else "out of stock"
         typer.echo(f"{rank:2}. {product.title}  {product.price:.2f} {product.currency}  ({stock})  [{product.id}]")
+
+
+@app.command()
+def chat(
+    customer: Annotated[
+        str | None, typer.Option(help="Chat as this signed-in customer (their orders and profile).")
+    ] = None,
+) -> None:
+    """Talk to the assistant in the terminal, with answers streamed as they are written."""
+    from agent import FinalEvent, Shopper, TokenEvent
+
+    services = _services(with_assistant=True)
+    if services.indexer.is_empty():
+        run_ingest(services, services.settings.store_dir)
+    if customer is not None and services.db.customer(customer) is None:
+        typer.secho(f"error: no customer {customer!r} in the store; see customers.jsonl for ids", fg="red", err=True)
+        raise typer.Exit(2)
+    shopper = Shopper(customer_id=customer, session_id=None if customer else f"terminal-{os.getpid()}")
+    conversation = services.conversations.start(customer_id=shopper.customer_id, session_id=shopper.session_id)
+    assistant = services.assistant
+    assert assistant is not None  # built with_assistant=True
+    typer.echo(f"Chatting with {services.settings.store_name} (conversation {conversation.id}). Ctrl-D to leave.")
+    while True:
+        try:
+            text = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            typer.echo()
+            break
+        if not text:
+            continue
+        typer.echo("aisle> ", nl=False)
+        for event in assistant.reply(conversation.id, text, shopper):
+            if isinstance(event, TokenEvent):
+                typer.echo(event.text, nl=False)
+            elif isinstance(event, FinalEvent):
+                if event.message is None:
+                    typer.echo("(a member of staff has this conversation and will answer)")
+                    continue
+                if event.replaced:
+                    typer.echo(f"\n  (checked against the store's data; the answer is:) {event.message.text}", nl=False)
+                for product in event.products:
+                    typer.echo(
+                        f"\n  • {product.title} — {product.price:.2f} {product.currency} [{product.id}]", nl=False
+                    )
+                if event.handoff:
+                    typer.echo("\n  (handed to the support team)", nl=False)
+                typer.echo()
+    services.close()
 
 
 @app.command()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knowledge import StoreDatabase
+from agent import Assistant, ChatModel, MatchThresholds, load_chat_model
+from knowledge import ConversationStore, StoreDatabase
 from retrieval import (
     CatalogCache,
     CatalogIndexer,
@@ -16,6 +17,13 @@ from retrieval import (
     open_chroma,
 )
 from ui.settings import Settings
+
+# When a search hit means "we carry it", per embedder (their cosine scales differ);
+# measured on the demo catalog, see agent.MatchThresholds.
+THRESHOLDS = {
+    "e5-small": MatchThresholds(strong=0.85, weak=0.83, weak_coverage=0.5, policy=0.85),
+    "minilm": MatchThresholds(strong=0.60, weak=0.45, weak_coverage=0.5, policy=0.45),
+}
 
 
 @dataclass
@@ -29,15 +37,24 @@ class Services:
     indexer: CatalogIndexer
     products: ProductSearch
     policies: PolicySearch
+    conversations: ConversationStore
+    model: ChatModel | None
+    assistant: Assistant | None
 
     def close(self) -> None:
         self.db.close()
 
 
-def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
-    """Wire the database, the embedder, Chroma and the searches as `settings` say.
+def build_services(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    model: ChatModel | None = None,
+    with_assistant: bool = True,
+) -> Services:
+    """Wire the database, the embedder, Chroma, the searches and the assistant as `settings` say.
 
-    Pass `embedder` to share one already loaded (tests and benchmarks build it once).
+    Pass `embedder` or `model` to share ones already loaded (tests and benchmarks build
+    them once). `with_assistant=False` skips the dialogue model (search and ingest need none).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = StoreDatabase(settings.resolved_database_url)
@@ -46,12 +63,30 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     product_vectors = VectorCollection(client, f"{settings.index_namespace}-products", embedder)
     policy_vectors = VectorCollection(client, f"{settings.index_namespace}-policies", embedder)
     catalog = CatalogCache(db)
+    products = ProductSearch(catalog, product_vectors, embedder)
+    policies = PolicySearch(catalog, policy_vectors, embedder)
+    conversations = ConversationStore(db)
+    assistant = None
+    if with_assistant:
+        model = model or load_chat_model(settings.llm, cache_dir=settings.model_cache, threads=settings.threads)
+        assistant = Assistant(
+            db,
+            conversations,
+            products,
+            policies,
+            model,
+            store_name=settings.store_name,
+            thresholds=THRESHOLDS[embedder.name],
+        )
     return Services(
         settings=settings,
         db=db,
         embedder=embedder,
         catalog=catalog,
         indexer=CatalogIndexer(product_vectors, policy_vectors),
-        products=ProductSearch(catalog, product_vectors, embedder),
-        policies=PolicySearch(catalog, policy_vectors, embedder),
+        products=products,
+        policies=policies,
+        conversations=conversations,
+        model=model,
+        assistant=assistant,
     )

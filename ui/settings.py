@@ -44,6 +44,21 @@ class Settings(BaseSettings):
         default="e5-small",
         description="Text embedder: e5-small (multilingual, default) or minilm (English, faster to ingest).",
     )
+    llm: Literal["qwen2.5-0.5b", "smollm2-135m"] = Field(
+        default="qwen2.5-0.5b",
+        description="Dialogue model: qwen2.5-0.5b (default) or smollm2-135m (a small stand-in for fast tests).",
+    )
+    model_cache: Path = Field(
+        default=Path(".aisle/models"),
+        description="Where the dialogue model's verified GGUF and its cached bf16 copy are kept "
+        "(first start converts it: about 50 s; later starts load in a few seconds).",
+    )
+    store_name: str = Field(
+        default="Aisle Demo Store",
+        min_length=1,
+        max_length=80,
+        description="The store's name, as the assistant says it.",
+    )
     index_namespace: str = Field(
         default="aisle",
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",
