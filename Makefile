@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install lint bench-retrieval clean
+.PHONY: run test install lint bench-retrieval intent-weights clean
 
 run: $(STAMP)
 	$(BIN)/aisle serve
@@ -34,6 +34,11 @@ lint: $(STAMP)
 
 bench-retrieval: $(STAMP)
 	$(BIN)/python -m bench.retrieval
+
+# Retrain the intent classifier's shipped weights from bench/datasets/intents/ (seconds).
+intent-weights: $(STAMP)
+	$(BIN)/python -c "from agent.intent_model import IntentClassifier, SHIPPED_WEIGHTS, TRAINING_MESSAGES; \
+	from retrieval import load_embedder; IntentClassifier(TRAINING_MESSAGES, load_embedder('e5-small')).save(SHIPPED_WEIGHTS)"
 
 clean:
 	rm -rf .aisle bench/.work

@@ -7,6 +7,8 @@ the caller and passed in.
 from agent.assistant import Assistant, FinalEvent, MatchThresholds, TokenEvent, TurnEvent
 from agent.errors import AgentError, ConversationNotFoundError, ModelUnavailableError
 from agent.grounding import GroundedStream, GroundingCheck, GroundingResult, extract_claims
+from agent.intent_model import SHIPPED_WEIGHTS as SHIPPED_INTENT_WEIGHTS
+from agent.intent_model import IntentClassifier
 from agent.llm import ChatMessage, ChatModel, TransformersChatModel, load_chat_model
 from agent.model_files import MODELS
 from agent.sources import Source, SourceList
@@ -14,6 +16,7 @@ from agent.tools import Shopper, ShopTools, Tool
 
 __all__ = [
     "MODELS",
+    "SHIPPED_INTENT_WEIGHTS",
     "AgentError",
     "Assistant",
     "ChatMessage",
@@ -23,6 +26,7 @@ __all__ = [
     "GroundedStream",
     "GroundingCheck",
     "GroundingResult",
+    "IntentClassifier",
     "MatchThresholds",
     "ModelUnavailableError",
     "ShopTools",

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from agent.completeness import missing_facts
 from agent.errors import ConversationNotFoundError
 from agent.grounding import GroundedStream, GroundingCheck
 from agent.guardrails import run_input_guardrails
+from agent.intent_model import IntentClassifier
 from agent.intents import Intent, Routing, route
 from agent.language import Language, language_of
 from agent.llm import ChatModel
@@ -128,6 +129,7 @@ class Assistant:
         store_name: str,
         thresholds: MatchThresholds | None = None,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        intents: IntentClassifier | None = None,
     ) -> None:
         self._db = db
         self._conversations = conversations
@@ -138,6 +140,7 @@ class Assistant:
         self._store_name = store_name
         self._thresholds = thresholds or MatchThresholds()
         self._today = today
+        self._intents = intents
 
     # --- the turn -----------------------------------------------------------------------
 
@@ -240,6 +243,14 @@ class Assistant:
             return plan
 
         routing = route(text)
+        focus_products, focus_orders = last_focus(history)
+        if routing.intent == "product" and focus_orders and not focus_products and points_back(text):
+            # "When was it delivered?" after an answer about an order is about that order.
+            routing = Routing("order", None, routing.mentions_policy)
+        elif routing.intent == "product" and self._intents is not None:
+            # "product" is the rules' fallback, not a finding: the classifier settles it
+            # (bench.intents: macro-F1 0.92 for rules-then-classifier, 0.64 for rules alone).
+            routing = replace(routing, intent=self._intents.predict(text)[0])
         tools = ShopTools(self._db, self._products, self._policies, shopper)
         if routing.intent == "handoff":
             return _Plan(intent="handoff", reply=say("handoff", language), outcome="handed_off", handoff=True)
@@ -369,7 +380,7 @@ class Assistant:
                 intent=intent, reply=not_found(what, alternatives, language), outcome="not_found", cards=alternatives
             )
         for product in products:
-            plan.sources.add_product(product)
+            plan.sources.add_product(product, focus=text)
         plan.cards = products
         if routing.mentions_policy:
             for hit in tools.search_policies(text, limit=1):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
 from agent.sources import SourceList
@@ -198,6 +198,18 @@ class Claim:
     end: int
 
 
+def _position(sentence: str, product: Product) -> int:
+    """Where the sentence names the product: its full title, else its rarest word said; -1 if not at all."""
+    lowered = sentence.lower()
+    found = lowered.find(product.title.lower())
+    if found >= 0:
+        return found
+    spots = [
+        match.start() for word in _words(product.title) for match in re.finditer(rf"\b{re.escape(word)}\b", lowered)
+    ]
+    return min(spots) if spots else -1
+
+
 @dataclass(frozen=True)
 class _SentenceContext:
     """What a sentence is about: the products it names (`single` when that is one product,
@@ -216,6 +228,16 @@ class _SentenceContext:
     @property
     def targets(self) -> list[Product]:
         return self.products or ([self.single] if self.single is not None else [])
+
+    def nearest(self, position: int) -> Product | None:
+        """The product named closest before `position` (after it when none is before), or `single`."""
+        if len(self.products) <= 1:
+            return self.single
+        spots = [(spot, product) for product in self.products if (spot := _position(self.sentence, product)) >= 0]
+        before = [(spot, product) for spot, product in spots if spot < position]
+        if before:
+            return max(before, key=lambda pair: pair[0])[1]
+        return min(spots, key=lambda pair: pair[0])[1] if spots else None
 
 
 # A checker's finding: None when the claim holds, else (reason, repaired text or None).
@@ -364,6 +386,35 @@ def _durations_in(text: str) -> Iterator[tuple[int, str]]:
                 yield int(number), unit
 
 
+# The event a date is said to be of, from the words just before it.
+_DATE_EVENTS = [
+    ("delivery", re.compile(r"deliver\w*(?:\s+\w+){0,3}\s*(?:on|:)?\s*$|送达\S{0,3}$")),
+    ("shipping", re.compile(r"ship\w*(?:\s+\w+){0,3}\s*(?:on|:)?\s*$|发货\S{0,3}$")),
+    ("order", re.compile(r"(?:placed|ordered|bought|purchased|made)(?:\s+\w+){0,3}\s*(?:on|:)?\s*$|下单\S{0,3}$")),
+    ("arrival", re.compile(r"(?:arriv\w*|expected|estimated|due)(?:\s+\w+){0,3}\s*(?:on|by|:)?\s*$|预计\S{0,3}$")),
+]
+
+
+def _ymd(when: datetime | None) -> set[tuple[int, int, int]]:
+    return {(when.year, when.month, when.day)} if when else set()
+
+
+def _order_event_dates(orders: list[Order]) -> dict[str, set[tuple[int, int, int]]]:
+    events: dict[str, set[tuple[int, int, int]]] = {
+        "delivery": set(),
+        "shipping": set(),
+        "order": set(),
+        "arrival": set(),
+    }
+    for order in orders:
+        events["delivery"] |= _ymd(order.delivered_at)
+        events["shipping"] |= _ymd(order.shipped_at)
+        events["order"] |= _ymd(order.created_at)
+        # An order "arrives" on its delivery date, or is expected on its estimate.
+        events["arrival"] |= _ymd(order.delivered_at) | _ymd(order.estimated_delivery)
+    return events
+
+
 def _dates_of(order: Order) -> Iterator[tuple[int, int, int]]:
     for when in (order.created_at, order.updated_at, order.shipped_at, order.delivered_at, order.estimated_delivery):
         if when is not None:
@@ -384,6 +435,7 @@ class GroundingCheck:
     ) -> None:
         self.sources = sources
         self._allowed = self._collect(sources, f"{shopper_message}\n{known_names}", today or date.today())
+        self._event_dates = _order_event_dates(sources.orders())
 
     @staticmethod
     def _collect(sources: SourceList, shopper_message: str, today: date) -> _Allowed:
@@ -491,10 +543,13 @@ class GroundingCheck:
     # One checker per kind of claim: None when the claim holds, else (reason, repair or None).
 
     def _check_money(self, claim: Claim, ctx: _SentenceContext) -> Finding:
-        candidates = set().union(*(_prices(p) for p in ctx.products)) if ctx.products else self._allowed.money
+        # "The iPhone 6 costs $299.99 and the iPhone X $899.99": each price belongs to the
+        # product named nearest before it.
+        owner = ctx.nearest(claim.start)
+        candidates = _prices(owner) if owner else self._allowed.money
         if any(abs(claim.value - c) < 0.005 for c in candidates):  # type: ignore[operator]
             return None
-        fix = re.sub(_AMOUNT, f"{ctx.single.price:,.2f}", claim.text, count=1) if ctx.single else None
+        fix = re.sub(_AMOUNT, f"{owner.price:,.2f}", claim.text, count=1) if owner else None
         return f"price {claim.text} is not in the store's data", fix
 
     def _check_number(self, claim: Claim, ctx: _SentenceContext) -> Finding:
@@ -511,18 +566,21 @@ class GroundingCheck:
         return f"{claim.text} is not a discount or term in the store's data", fix
 
     def _check_stock_count(self, claim: Claim, ctx: _SentenceContext) -> Finding:
-        counts = {p.stock for p in ctx.products if p.stock is not None} if ctx.products else self._allowed.counts
+        owner = ctx.nearest(claim.start)
+        counts = ({owner.stock} | {v.stock for v in owner.variants}) if owner else self._allowed.counts
         if claim.value in counts:
             return None
-        fix = str(ctx.single.stock) if ctx.single and ctx.single.stock is not None else None
+        fix = str(owner.stock) if owner and owner.stock is not None else None
         return f"stock {claim.text} does not match the store's data", fix
 
     def _check_stock_state(self, claim: Claim, ctx: _SentenceContext) -> Finding:
         said = claim.kind == "in_stock"
-        wrong = [p for p in ctx.targets if p.in_stock != said]
+        owner = ctx.nearest(claim.start)
+        targets = [owner] if owner else ctx.targets
+        wrong = [p for p in targets if p.in_stock != said]
         if not wrong:
             return None
-        fix = ("out of stock" if said else "in stock") if len(ctx.targets) == 1 else None
+        fix = ("out of stock" if said else "in stock") if len(targets) == 1 else None
         return f"{wrong[0].title} is {'not ' if said else ''}in stock", fix
 
     def _check_status(self, claim: Claim, ctx: _SentenceContext) -> Finding:
@@ -533,9 +591,13 @@ class GroundingCheck:
 
     def _check_date(self, claim: Claim, ctx: _SentenceContext) -> Finding:
         year, month, day = claim.value  # type: ignore[misc]
-        if any(year in (None, y) and month == m and day == d for y, m, d in self._allowed.dates):
+        # "delivered on 2026-07-24" must be the delivery date, not any date of the order.
+        before = ctx.sentence[max(0, claim.start - 40) : claim.start].lower()
+        event = next((name for name, pattern in _DATE_EVENTS if pattern.search(before)), None)
+        dates = self._event_dates.get(event, self._allowed.dates) if event else self._allowed.dates
+        if any(year in (None, y) and month == m and day == d for y, m, d in dates):
             return None
-        return f"date {claim.text} is not in the store's data", None
+        return f"date {claim.text} is not the {event or 'a'} date in the store's data", None
 
     def _check_duration(self, claim: Claim, ctx: _SentenceContext) -> Finding:
         numbers, unit = claim.value  # type: ignore[misc]

@@ -18,6 +18,9 @@ from agent.model_files import MODELS, bf16_folder
 
 Role = Literal["system", "user", "assistant"]
 
+# Distinct system prompts whose keys/values are kept (one per answer language and store).
+_MAX_PREFIXES = 8
+
 
 @dataclass(frozen=True)
 class ChatMessage:
@@ -61,11 +64,37 @@ class TransformersChatModel:
         self._tokenizer = AutoTokenizer.from_pretrained(folder)
         self._model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16).eval()
         self._lock = threading.Lock()
+        # The system prompt is the same every turn: its keys and values are computed once
+        # per distinct prompt (one per answer language) and copied into each generation.
+        self._prefixes: dict[str, tuple[Any, Any]] = {}
 
-    def _inputs(self, messages: Sequence[ChatMessage]) -> Any:
+    def _prefix_cache(self, messages: Sequence[ChatMessage], input_ids: Any) -> Any | None:
+        """A copy of the cached keys/values for the leading system message, if it is a prefix of `input_ids`."""
+        import copy
+
+        from transformers import DynamicCache
+
+        if not messages or messages[0].role != "system":
+            return None
+        key = messages[0].content
+        if key not in self._prefixes:
+            if len(self._prefixes) >= _MAX_PREFIXES:
+                self._prefixes.pop(next(iter(self._prefixes)))
+            ids = self._inputs(messages[:1], generation_prompt=False)["input_ids"]
+            cache = DynamicCache()
+            with self._torch.inference_mode():
+                self._model(input_ids=ids, past_key_values=cache, use_cache=True)
+            self._prefixes[key] = (ids, cache)
+        ids, cache = self._prefixes[key]
+        length = ids.shape[-1]
+        if input_ids.shape[-1] <= length or not self._torch.equal(input_ids[0, :length], ids[0]):
+            return None
+        return copy.deepcopy(cache)
+
+    def _inputs(self, messages: Sequence[ChatMessage], generation_prompt: bool = True) -> Any:
         return self._tokenizer.apply_chat_template(
             [{"role": m.role, "content": m.content} for m in messages],
-            add_generation_prompt=True,
+            add_generation_prompt=generation_prompt,
             return_tensors="pt",
             return_dict=True,
         )
@@ -92,6 +121,7 @@ class TransformersChatModel:
                 with self._torch.inference_mode():
                     self._model.generate(
                         **inputs,
+                        past_key_values=self._prefix_cache(messages, inputs["input_ids"]),
                         streamer=streamer,
                         max_new_tokens=max_new_tokens,
                         do_sample=False,

@@ -8,14 +8,17 @@ the answer may state.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-from knowledge import Citation, Customer, Order, PolicyPassage, Product
+from knowledge import Citation, Customer, Order, PolicyPassage, Product, Variant
 
 # Free text is cut to keep a turn's prompt near 600 tokens (prefill ~0.8 s here).
 _DESCRIPTION_CHARS = 150
 _PASSAGE_CHARS = 700
+# Variants listed per product; the ones the question names are listed first.
+_VARIANTS_SHOWN = 6
 
 SourceKind = Literal["product", "policy", "order", "profile"]
 
@@ -45,7 +48,18 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def product_line(product: Product) -> str:
+def _relevant_variants(product: Product, focus: str) -> list[Variant]:
+    """Variants whose options the question names come first ("blue", "size M"), then those in stock."""
+    words = set(re.findall(r"[a-z0-9]+", focus.lower()))
+
+    def score(variant: Variant) -> tuple[int, bool]:
+        named = sum(1 for value in variant.options.values() if set(re.findall(r"[a-z0-9]+", value.lower())) <= words)
+        return named, variant.in_stock
+
+    return sorted(product.variants, key=score, reverse=True)
+
+
+def product_line(product: Product, focus: str = "") -> str:
     parts = [product.title]
     if product.brand:
         parts.append(f"brand {product.brand}")
@@ -56,7 +70,7 @@ def product_line(product: Product) -> str:
     if product.variants:
         buyable = [v for v in product.variants if v.in_stock]
         parts.append(f"{len(buyable)} of {len(product.variants)} variants in stock")
-        for variant in product.variants[:6]:
+        for variant in _relevant_variants(product, focus)[:_VARIANTS_SHOWN]:
             state = "in stock" if variant.in_stock else "out of stock"
             parts.append(f"{variant.label()}: {money(variant.price, product.currency)}, {state}")
     elif product.stock is not None:
@@ -129,9 +143,10 @@ class SourceList:
         self.items.append(source)
         return source
 
-    def add_product(self, product: Product) -> Source:
+    def add_product(self, product: Product, focus: str = "") -> Source:
+        """Add a product; `focus` (the question) decides which of its variants are shown."""
         return self._add(
-            kind="product", ref=product.id, label=product.title, text=product_line(product), product=product
+            kind="product", ref=product.id, label=product.title, text=product_line(product, focus), product=product
         )
 
     def add_order(self, order: Order) -> Source:

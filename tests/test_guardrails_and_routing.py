@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from agent import Shopper
+from agent import SHIPPED_INTENT_WEIGHTS, IntentClassifier, Shopper
 from agent.guardrails import run_input_guardrails
+from agent.intent_model import TRAINING_MESSAGES
 from agent.intents import find_order_id, route
 from agent.references import points_back, resolve
 from knowledge import Product
+from retrieval import Embedder
 
 SHOPPER = Shopper(customer_id="2")
 
@@ -104,3 +109,33 @@ def test_follow_ups_pick_what_they_point_at() -> None:
     assert [p.id for p in resolve("the best rated one", shown, []).products] == ["3"]
     assert [p.id for p in resolve("第三个多少钱", shown, []).products] == ["3"]
     assert len(resolve("how much are they?", shown, []).products) == 3
+
+
+def test_the_classifier_settles_what_the_rules_leave_open(embedder: Embedder) -> None:
+    classifier = IntentClassifier.load(SHIPPED_INTENT_WEIGHTS, embedder)
+    for message, intent in [
+        ("I need a human, this bot isn't helping", "handoff"),
+        ("top rated earphones?", "recommendation"),
+        ("how many calories should I eat per day", "off_topic"),
+        ("do you have the iPhone 13 Pro in silver", "product"),
+        ("How much is the PlayStation 5?", "product"),
+    ]:
+        assert route(message).intent == "product"  # the rules' fallback: they don't recognise it
+        assert classifier.predict(message)[0] == intent, message
+
+
+def test_the_shipped_intent_weights_are_reproducible(embedder: Embedder, tmp_path: Path) -> None:
+    """`make intent-weights` retrains them from the committed messages; they must not drift."""
+    retrained = IntentClassifier(TRAINING_MESSAGES, embedder)
+    retrained.save(tmp_path / "weights.npz")
+    with np.load(tmp_path / "weights.npz") as fresh, np.load(SHIPPED_INTENT_WEIGHTS) as shipped:
+        assert list(fresh["intents"]) == list(shipped["intents"])
+        assert np.allclose(fresh["weights"], shipped["weights"], atol=1e-3)
+
+
+def test_weights_refuse_another_embedders_vectors(embedder: Embedder) -> None:
+    class OtherEmbedder:
+        name, dim = "minilm", 384
+
+    with pytest.raises(ValueError, match="trained on 'e5-small' vectors"):
+        IntentClassifier.load(SHIPPED_INTENT_WEIGHTS, OtherEmbedder())  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent import Assistant, ChatModel, MatchThresholds, load_chat_model
+from agent import SHIPPED_INTENT_WEIGHTS, Assistant, ChatModel, IntentClassifier, MatchThresholds, load_chat_model
 from knowledge import ConversationStore, StoreDatabase
 from retrieval import (
     CatalogCache,
@@ -69,6 +69,8 @@ def build_services(
     assistant = None
     if with_assistant:
         model = model or load_chat_model(settings.llm, cache_dir=settings.model_cache, threads=settings.threads)
+        # The shipped intent weights read e5-small vectors; with another embedder the rules route alone.
+        intents = IntentClassifier.load(SHIPPED_INTENT_WEIGHTS, embedder) if embedder.name == "e5-small" else None
         assistant = Assistant(
             db,
             conversations,
@@ -77,6 +79,7 @@ def build_services(
             model,
             store_name=settings.store_name,
             thresholds=THRESHOLDS[embedder.name],
+            intents=intents,
         )
     return Services(
         settings=settings,
