@@ -46,7 +46,8 @@ _POLICY = re.compile(
     re.I,
 )
 _RECOMMEND = re.compile(
-    r"\b(?:recommend\w*|suggest\w*|ideas?|gifts?(?!\s*cards?)|present for|what should i (?:buy|get)|best \w+(?: \w+)? for"
+    r"\b(?:recommend\w*|suggest\w*|ideas?|gifts?(?!\s*cards?)|present for|what should i (?:buy|get)"
+    r"|best \w+(?: \w+)? for"
     r"|help me (?:choose|pick|find)|looking for (?:something|a gift)|any good"
     r"|what (?:would|do) you (?:suggest|recommend))\b"
     r"|推荐|礼物|送什么|有什么好",
