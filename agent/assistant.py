@@ -30,7 +30,7 @@ from agent.replies import from_facts, not_found, order_facts, product_terms, say
 from agent.sources import SourceList
 from agent.tools import Shopper, ShopTools
 from knowledge import Conversation, ConversationStore, Message, Order, Product, StoreDatabase, Verdict
-from retrieval import PolicySearch, ProductHit, ProductSearch
+from retrieval import PolicyHit, PolicySearch, ProductHit, ProductSearch
 
 MAX_MESSAGE_CHARS = 2000
 # Answers stay short: at ~14 tokens/s (Qwen 0.5B, bf16, 2 cores) 96 tokens is ~7 s at most.
@@ -62,9 +62,11 @@ class MatchThresholds:
     strong: float = 0.85
     weak: float = 0.83
     weak_coverage: float = 0.5
-    # A policy sentence answers the question only this close to it (e5-small: answering
-    # sentences scored 0.86-0.91, sentences on other topics 0.83-0.84).
-    policy: float = 0.85
+    # A policy section answers the question when this close to it, or `policy_weak` close
+    # and holding half its words (e5-small: answerable questions 0.83-0.92, questions the
+    # policies don't cover 0.79-0.84, most of those sharing no word with the section).
+    policy: float = 0.86
+    policy_weak: float = 0.825
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,7 @@ class Assistant:
         if routing.intent == "order":
             return self._plan_order(text, routing, tools, history, language)
         if routing.intent == "policy":
-            return self._plan_policy(text, tools, language)
+            return self._plan_policy(text, tools, language, history)
         return self._plan_products(text, routing, tools, history, language)
 
     def _plan_order(
@@ -313,7 +315,9 @@ class Assistant:
         matches = [o for o in tools.list_my_orders() if re.sub(r"\D", "", o.id).endswith(digits)] if digits else []
         return matches[0] if len(matches) == 1 else None
 
-    def _plan_policy(self, text: str, tools: ShopTools, language: Language) -> _Plan:
+    def _plan_policy(
+        self, text: str, tools: ShopTools, language: Language, history: list[Message] | None = None
+    ) -> _Plan:
         """Policy answers quote the policy (and a named product's own terms) word for word.
 
         Measured: the 0.5B model reverses rules it paraphrases ("yes, you can cancel after
@@ -322,12 +326,18 @@ class Assistant:
         """
         plan = _Plan(intent="policy")
         sentences: list[str] = []
-        named = [hit for hit in tools.search_products(text, limit=3).hits if self._carried(hit, named=True)]
-        for hit in named[:1]:
-            terms = product_terms(hit.product, text, plan.sources.add_product(hit.product).number, language)
+        named = self._products.named_in(text) or [
+            hit.product for hit in tools.search_products(text, limit=3).hits if self._carried(hit, named=True)
+        ]
+        focus_ids, _ = last_focus(history or [])
+        if not named and focus_ids and points_back(text):
+            # "What's the warranty on it?" after an answer about a product.
+            named = resolve(text, [p for p in map(tools.get_product_details, focus_ids) if p], []).products
+        for product in named[:1]:
+            terms = product_terms(product, text, plan.sources.add_product(product).number, language)
             if terms:
                 sentences.extend(terms)
-                plan.cards.append(hit.product)
+                plan.cards.append(product)
         sentences.extend(self._quote_policy(text, tools, plan))
         if not sentences:
             return _Plan(intent="policy", reply=say("unknown", language), outcome="unknown")
@@ -336,15 +346,24 @@ class Assistant:
 
     def _quote_policy(self, text: str, tools: ShopTools, plan: _Plan) -> list[str]:
         """The policy sentences that answer `text`, each cited; their passages join the sources."""
-        quoted = [s for s in tools.quote_policy(text, limit=2) if s.similarity >= self._thresholds.policy]
+        quoted = tools.quote_policy(text, limit=2)
+        if not quoted or not self._answers(quoted[0].hit):
+            return []
         numbers: dict[str, int] = {}
         for sentence in quoted:
             if sentence.passage.id not in numbers:
                 numbers[sentence.passage.id] = plan.sources.add_passage(sentence.passage).number
         return [f"{s.text.rstrip('.')} [{numbers[s.passage.id]}]." for s in quoted]
 
+    def _answers(self, hit: PolicyHit) -> bool:
+        similarity = hit.similarity or 0.0
+        return similarity >= self._thresholds.policy or (
+            similarity >= self._thresholds.policy_weak and hit.coverage >= 0.5
+        )
+
     def _carried(self, hit: ProductHit, named: bool = False) -> bool:
-        """Does the hit match what was asked for? `named`: the message must name the product itself."""
+        """Does the hit match what was asked for? `named`: the message must name the product itself.
+        (A product named by its full title is found by `ProductSearch.named_in` before this.)"""
         similarity = hit.similarity or 0.0
         if named:
             return similarity >= self._thresholds.strong and hit.coverage >= self._thresholds.weak_coverage
@@ -359,15 +378,17 @@ class Assistant:
         plan = _Plan(intent=intent)
         focus_ids, _ = last_focus(history)
         result = tools.search_products(text, limit=5 if intent == "recommendation" else 3)
-        found = [hit for hit in result.hits if self._carried(hit)]
+        named = self._products.named_in(text)
+        found = [hit for hit in result.hits if self._carried(hit) and hit.product.id not in {p.id for p in named}]
         if points_back(text) and focus_ids and not found:
             focus = [p for p in (tools.get_product_details(pid) for pid in focus_ids) if p is not None]
             products = resolve(text, focus, []).products
         elif intent == "recommendation":
             # A recommendation may offer the nearest things we have; a product question may not.
-            products = [hit.product for hit in (found or result.hits)][:4]
+            products = (named + [hit.product for hit in (found or result.hits)])[:4]
         else:
-            products = [hit.product for hit in found]
+            # Named products come first; when the shopper names some, others are only context.
+            products = (named + [hit.product for hit in found])[: max(3, len(named))]
         if not products and routing.mentions_policy:
             # "How much does shipping cost?" reads like shopping but asks how the store works.
             return self._plan_policy(text, tools, language)
@@ -393,7 +414,13 @@ class Assistant:
         self, text: str, plan: _Plan, history: list[Message], language: Language
     ) -> Generator[TurnEvent, None, tuple[str, bool, str, str]]:
         """Stream the model's answer through the grounding check; returns (answer, replaced, outcome, draft)."""
-        check = GroundingCheck(plan.sources, shopper_message=text, today=self._today(), known_names=self._store_name)
+        check = GroundingCheck(
+            plan.sources,
+            shopper_message=text,
+            today=self._today(),
+            known_names=self._store_name,
+            named_in=self._products.named_in,
+        )
         stream = GroundedStream(check)
         messages = self._prompts.build(text, plan.intent, plan.sources, history, language)
         draft = []

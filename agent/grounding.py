@@ -133,6 +133,11 @@ _NO_RETURNS = re.compile(
     r"|不能退|不可退|不支持退",
     re.I,
 )
+_COMPARISON = re.compile(
+    r"\b(?:is|are|costs?|priced)\s+(?:a\s+bit\s+|much\s+|slightly\s+)?"
+    r"(more expensive|pricier|costlier|cheaper|less expensive|more affordable)\s+than\b",
+    re.I,
+)
 _LIFETIME = re.compile(r"\blifetime\b|终身", re.I)
 _NO_WARRANTY = re.compile(r"\bno warranty\b|\bnot (?:covered by|under) (?:a |any )?warranty|没有保修|无保修", re.I)
 # A capitalised word or run of them, not at the start of a sentence: a name of a place,
@@ -198,14 +203,17 @@ class Claim:
     end: int
 
 
-def _position(sentence: str, product: Product) -> int:
-    """Where the sentence names the product: its full title, else its rarest word said; -1 if not at all."""
+def _position(sentence: str, product: Product, others: list[Product] | None = None) -> int:
+    """Where the sentence names the product: its full title, else the first of its words that
+    tell it apart from `others` ("Submariner", not the "Rolex" it shares); -1 if not at all."""
     lowered = sentence.lower()
     found = lowered.find(product.title.lower())
     if found >= 0:
         return found
+    words = _words(product.title)
+    distinctive = words - set().union(*(_words(o.title) for o in others or [] if o.id != product.id))
     spots = [
-        match.start() for word in _words(product.title) for match in re.finditer(rf"\b{re.escape(word)}\b", lowered)
+        match.start() for word in (distinctive or words) for match in re.finditer(rf"\b{re.escape(word)}\b", lowered)
     ]
     return min(spots) if spots else -1
 
@@ -233,7 +241,11 @@ class _SentenceContext:
         """The product named closest before `position` (after it when none is before), or `single`."""
         if len(self.products) <= 1:
             return self.single
-        spots = [(spot, product) for product in self.products if (spot := _position(self.sentence, product)) >= 0]
+        spots = [
+            (spot, product)
+            for product in self.products
+            if (spot := _position(self.sentence, product, self.products)) >= 0
+        ]
         before = [(spot, product) for spot, product in spots if spot < position]
         if before:
             return max(before, key=lambda pair: pair[0])[1]
@@ -291,6 +303,15 @@ def _duration_value(match: re.Match[str]) -> tuple[tuple[int, ...], str]:
     return numbers, _UNITS[match.group(3).lower()]
 
 
+_DEARER = {"more expensive", "pricier", "costlier"}
+
+
+def _status_value(match: re.Match[str]) -> str | None:
+    # "$5,014.94 was refunded" speaks of money, not of the order's status.
+    before = match.string[max(0, match.start() - 25) : match.start()]
+    return None if any(p.search(before) for p in _MONEY) else match.group(1).lower()
+
+
 def _name_value(match: re.Match[str]) -> str | None:
     name = match.group(1).rstrip(".'&-")
     return None if name in _COMMON_NAMES or name.startswith("I'") else name
@@ -309,10 +330,11 @@ _EXTRACTORS: list[tuple[ClaimKind, re.Pattern[str], Callable[[re.Match[str]], ob
     ("number", _BARE_DECIMAL, lambda m: float(m.group(1)), 0),
     ("out_of_stock", _OUT_OF_STOCK, lambda m: False, 0),
     ("in_stock", _IN_STOCK, lambda m: True, 0),
-    ("status", _STATUS, lambda m: m.group(1).lower(), 1),
+    ("status", _STATUS, _status_value, 1),
     ("no_returns", _NO_RETURNS, lambda m: True, 0),
     ("no_warranty", _NO_WARRANTY, lambda m: True, 0),
     ("lifetime", _LIFETIME, lambda m: True, 0),
+    ("comparison", _COMPARISON, lambda m: "more" if m.group(1).lower() in _DEARER else "less", 1),
     ("name", _NAME, _name_value, 1),
 ]
 
@@ -431,9 +453,17 @@ class GroundingCheck:
     """
 
     def __init__(
-        self, sources: SourceList, shopper_message: str = "", today: date | None = None, known_names: str = ""
+        self,
+        sources: SourceList,
+        shopper_message: str = "",
+        today: date | None = None,
+        known_names: str = "",
+        named_in: Callable[[str], list[Product]] | None = None,
     ) -> None:
+        """`named_in` finds catalog products a sentence names by title: a claim about a product
+        the sources don't hold is then checked against that product, not the nearest source."""
         self.sources = sources
+        self._named_in = named_in
         self._allowed = self._collect(sources, f"{shopper_message}\n{known_names}", today or date.today())
         self._event_dates = _order_event_dates(sources.orders())
 
@@ -492,7 +522,10 @@ class GroundingCheck:
         candidates = self.sources.products()
         # A full title named outright settles it; word overlap is the fallback.
         named = [p for p in candidates if p.title.lower() in lowered]
-        products = named or [p for p in candidates if _mentions(sentence, p, candidates)]
+        if self._named_in is not None:
+            named += [p for p in self._named_in(sentence) if p.id not in {n.id for n in named}]
+        # Full titles, plus source products named more loosely ("the Rolex Submariner").
+        products = named + [p for p in candidates if p not in named and _mentions(sentence, p, candidates)]
         for source in self.sources.items:
             if source.number in cited and source.product is not None and source.product not in products:
                 products.append(source.product)
@@ -534,7 +567,9 @@ class GroundingCheck:
                 drop = True
             else:
                 replacements.append((claim, fix))
-        if drop:
+        # A sentence with several wrong facts is not worth saving: repairs stacked on a
+        # confused sentence read as nonsense ("the cheaper one out of stock is ...").
+        if drop or len(replacements) > 1:
             return None, issues
         for claim, fix in sorted(replacements, key=lambda pair: -pair[0].start):
             sentence = sentence[: claim.start] + fix + sentence[claim.end :]
@@ -611,7 +646,9 @@ class GroundingCheck:
         field_name, marker = {"no_returns": ("return_policy", "no return"), "no_warranty": ("warranty", "no warranty")}[
             claim.kind
         ]
-        if not ctx.targets or all(marker in (getattr(p, field_name) or "").lower() for p in ctx.targets):
+        # Only products the sentence names: "Products whose page says 'No return policy'
+        # cannot be returned" is a rule, not a claim about the product in play.
+        if not ctx.products or all(marker in (getattr(p, field_name) or "").lower() for p in ctx.products):
             return None
         return f"'{claim.text}' contradicts the product's {field_name.replace('_', ' ')}", None
 
@@ -620,6 +657,19 @@ class GroundingCheck:
         if any("lifetime" in t.lower() or "终身" in t for t in terms):
             return None
         return "no lifetime term in the store's data for this", None
+
+    def _check_comparison(self, claim: Claim, ctx: _SentenceContext) -> Finding:
+        """ "X is more expensive than Y": the named products' prices must agree."""
+        left = ctx.nearest(claim.start)
+        after = [(spot, p) for p in ctx.products if (spot := _position(ctx.sentence, p, ctx.products)) > claim.end]
+        right = min(after, key=lambda pair: pair[0])[1] if after else None
+        if left is None or right is None or left.id == right.id or left.price == right.price:
+            return None
+        truth = "more" if left.price > right.price else "less"
+        if claim.value == truth:
+            return None
+        fix = "more expensive" if truth == "more" else "cheaper"
+        return f"{left.title} is {fix} than {right.title} in the store's data", fix
 
     def _check_name(self, claim: Claim, ctx: _SentenceContext) -> Finding:
         if str(claim.value).lower() in self._allowed.text:
@@ -644,6 +694,7 @@ class GroundingCheck:
         "no_returns": _check_no_term,
         "no_warranty": _check_no_term,
         "lifetime": _check_lifetime,
+        "comparison": _check_comparison,
         "name": _check_name,
         "order_id": _check_identifier,
         "tracking": _check_identifier,

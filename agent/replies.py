@@ -110,6 +110,8 @@ def order_facts(order: Order, number: int, language: Language) -> str:
     placed = order.created_at.date().isoformat()
     if language == "zh":
         text = f"订单{order.id}的状态是{order.status}，下单日期{placed}"
+        for refund in (p for p in order.payments if p.kind == "refund"):
+            text += f"，已退款{money(refund.amount, order.currency)}"
         if order.delivered_at:
             text += f"，已于{order.delivered_at.date().isoformat()}送达"
         elif order.estimated_delivery:
@@ -117,7 +119,10 @@ def order_facts(order: Order, number: int, language: Language) -> str:
         if order.shipments:
             text += "，运单号" + "、".join(s.tracking_id for s in order.shipments)
         return text + f" [{number}]。"
+    refunds = [p for p in order.payments if p.kind == "refund"]
     text = f"Order {order.id} is {order.status}; it was placed on {placed}"
+    if refunds:
+        text += " and " + " and ".join(f"{money(p.amount, order.currency)} was refunded" for p in refunds)
     if order.delivered_at:
         text += f" and delivered on {order.delivered_at.date().isoformat()}"
     elif order.estimated_delivery:

@@ -32,7 +32,6 @@ from pathlib import Path
 from agent import FinalEvent, GroundingCheck, Shopper, SourceList, TokenEvent, extract_claims
 from agent.grounding import split_sentences
 from bench.metrics import percentile
-from knowledge import StoreDatabase
 from retrieval import ingest_store, load_embedder
 from ui.services import Services, build_services
 from ui.settings import Settings
@@ -67,13 +66,13 @@ def load_cases(path: Path) -> list[Case]:
         return [Case(**json.loads(line)) for line in handle if line.strip()]
 
 
-def _store_sources(db: StoreDatabase, answer: str, customer_id: str | None) -> SourceList:
-    """Everything in the store that an answer could legitimately draw on, for this shopper."""
+def _store_sources(services: Services, answer: str, customer_id: str | None) -> SourceList:
+    """Everything in the store that an answer could legitimately draw on, for this shopper:
+    the products it names, the shopper's own orders and profile, every policy passage."""
+    db = services.db
     sources = SourceList()
-    lowered = answer.lower()
-    for product in db.products():
-        if product.title.lower() in lowered:
-            sources.add_product(product)
+    for product in services.products.named_in(answer):
+        sources.add_product(product)
     if customer_id:
         for order in db.orders_for_customer(customer_id):
             sources.add_order(order)
@@ -85,11 +84,14 @@ def _store_sources(db: StoreDatabase, answer: str, customer_id: str | None) -> S
     return sources
 
 
-def count_facts(
-    text: str, db: StoreDatabase, customer_id: str | None, question: str, store_name: str
-) -> tuple[int, int]:
+def count_facts(text: str, services: Services, customer_id: str | None, question: str) -> tuple[int, int]:
     """(facts stated, facts the store's data doesn't support) in `text`."""
-    check = GroundingCheck(_store_sources(db, text, customer_id), shopper_message=question, known_names=store_name)
+    check = GroundingCheck(
+        _store_sources(services, text, customer_id),
+        shopper_message=question,
+        known_names=services.settings.store_name,
+        named_in=services.products.named_in,
+    )
     stated = sum(len(extract_claims(sentence)) for sentence in split_sentences(text))
     unsupported = sum(len(check.check_sentence(sentence)[1]) for sentence in split_sentences(text))
     return stated, unsupported
@@ -126,10 +128,9 @@ def run_case(services: Services, case: Case) -> dict:
         failures.append("did not hand off")
     if case.expect == "answer" and (refused or handed_off):
         failures.append("refused" if refused else "handed off")
-    store_name = services.settings.store_name
-    stated, unsupported = count_facts(answer, services.db, case.customer_id, case.turns[-1], store_name)
+    stated, unsupported = count_facts(answer, services, case.customer_id, case.turns[-1])
     draft_stated, draft_unsupported = (
-        count_facts(final.draft, services.db, case.customer_id, case.turns[-1], store_name) if final.draft else (0, 0)
+        count_facts(final.draft, services, case.customer_id, case.turns[-1]) if final.draft else (0, 0)
     )
     cited = [c.ref for c in final.message.citations]
     return {

@@ -21,8 +21,8 @@ from ui.settings import Settings
 # When a search hit means "we carry it", per embedder (their cosine scales differ);
 # measured on the demo catalog, see agent.MatchThresholds.
 THRESHOLDS = {
-    "e5-small": MatchThresholds(strong=0.85, weak=0.83, weak_coverage=0.5, policy=0.85),
-    "minilm": MatchThresholds(strong=0.60, weak=0.45, weak_coverage=0.5, policy=0.45),
+    "e5-small": MatchThresholds(strong=0.85, weak=0.83, weak_coverage=0.5, policy=0.86, policy_weak=0.825),
+    "minilm": MatchThresholds(strong=0.60, weak=0.45, weak_coverage=0.5, policy=0.55, policy_weak=0.40),
 }
 
 
