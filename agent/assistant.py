@@ -437,7 +437,7 @@ class Assistant:
         if result.issues:
             outcome = "repaired"
         if not answer.strip() or self._leaks_instructions(answer, language):
-            answer, replaced = from_facts(plan.sources.items, language), True
+            answer, replaced = from_facts(plan.sources.items, language, question=text), True
             outcome = "fallback"
         additions = missing_facts(text, answer, plan.sources.items, language)
         if additions:
@@ -445,6 +445,10 @@ class Assistant:
             replaced = True
         if plan.intent in {"product", "recommendation"}:
             mentioned = [p for p in plan.cards if p.title.lower() in answer.lower()]
+            if plan.intent == "recommendation" and not mentioned:
+                # A recommendation that names nothing ("it fits the criteria") recommends nothing.
+                answer = f"{answer} {from_facts(plan.sources.items, language, limit=2, question=text)}".strip()
+                replaced, mentioned = True, plan.cards[:2]
             plan.cards = mentioned or plan.cards
         return answer, replaced, outcome, "".join(draft)
 

@@ -13,7 +13,7 @@ import re
 
 from agent.grounding import extract_claims, split_sentences
 from agent.language import Language
-from agent.replies import product_terms
+from agent.replies import product_terms, variant_facts
 from agent.sources import Source, money
 from knowledge import Order, Product
 
@@ -71,10 +71,16 @@ def missing_facts(question: str, answer: str, sources: list[Source], language: L
     for source in products:
         product = source.product
         assert product is not None
-        if "price" in asked and "money" not in kinds:
-            additions.append(_price_sentence(product, source.number, language))
-        if "stock" in asked and not kinds & {"in_stock", "out_of_stock", "stock_count"}:
-            additions.append(_stock_sentence(product, source.number, language))
+        variants = product.variants_named_in(question)
+        missing_price = "price" in asked and "money" not in kinds
+        missing_stock = "stock" in asked and not kinds & {"in_stock", "out_of_stock", "stock_count"}
+        if variants and (missing_price or missing_stock):
+            additions.append(variant_facts(product, variants, source.number, language))
+        else:
+            if missing_price:
+                additions.append(_price_sentence(product, source.number, language))
+            if missing_stock:
+                additions.append(_stock_sentence(product, source.number, language))
         additions.extend(product_terms(product, question, source.number, language, already_said=answer))
     for source in orders:
         order = source.order

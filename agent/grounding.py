@@ -459,11 +459,15 @@ class GroundingCheck:
         today: date | None = None,
         known_names: str = "",
         named_in: Callable[[str], list[Product]] | None = None,
+        off_source: Literal["drop", "check"] = "drop",
     ) -> None:
-        """`named_in` finds catalog products a sentence names by title: a claim about a product
-        the sources don't hold is then checked against that product, not the nearest source."""
+        """`named_in` finds catalog products a sentence names by title. With `off_source="drop"`
+        (the assistant), a sentence naming a product the turn has no source for is dropped:
+        whatever it says comes from memory of earlier turns, not from this turn's facts. With
+        "check" (benchmarks), its claims are checked against that product's data instead."""
         self.sources = sources
         self._named_in = named_in
+        self._off_source = off_source
         self._allowed = self._collect(sources, f"{shopper_message}\n{known_names}", today or date.today())
         self._event_dates = _order_event_dates(sources.orders())
 
@@ -522,7 +526,7 @@ class GroundingCheck:
         candidates = self.sources.products()
         # A full title named outright settles it; word overlap is the fallback.
         named = [p for p in candidates if p.title.lower() in lowered]
-        if self._named_in is not None:
+        if self._named_in is not None and self._off_source == "check":
             named += [p for p in self._named_in(sentence) if p.id not in {n.id for n in named}]
         # Full titles, plus source products named more loosely ("the Rolex Submariner").
         products = named + [p for p in candidates if p not in named and _mentions(sentence, p, candidates)]
@@ -555,6 +559,13 @@ class GroundingCheck:
         """The sentence, repaired where it can be, or None when it states an untraceable fact."""
         context = _SentenceContext(sentence, self._linked_products(sentence), self.sources.products())
         issues: list[GroundingIssue] = []
+        if self._named_in is not None and self._off_source == "drop":
+            in_sources = {p.id for p in self.sources.products()}
+            strangers = [p for p in self._named_in(sentence) if p.id not in in_sources]
+            if strangers:
+                claim = Claim("name", strangers[0].title, strangers[0].title, 0, len(sentence))
+                reason = f"names {strangers[0].title}, which this answer has no facts for"
+                return None, [GroundingIssue(claim, sentence, reason, repaired=False)]
         replacements: list[tuple[Claim, str]] = []
         drop = False
         for claim in extract_claims(sentence):
@@ -582,9 +593,15 @@ class GroundingCheck:
         # product named nearest before it.
         owner = ctx.nearest(claim.start)
         candidates = _prices(owner) if owner else self._allowed.money
+        right = owner.price if owner else None
+        variants = owner.variants_named_in(ctx.sentence) if owner else []
+        if variants:
+            # "The T-Shirt in blue size M costs …": the price of that variant, not of any.
+            candidates = {v.price for v in variants}
+            right = variants[0].price if len(variants) == 1 else None
         if any(abs(claim.value - c) < 0.005 for c in candidates):  # type: ignore[operator]
             return None
-        fix = re.sub(_AMOUNT, f"{owner.price:,.2f}", claim.text, count=1) if owner else None
+        fix = re.sub(_AMOUNT, f"{right:,.2f}", claim.text, count=1) if right is not None else None
         return f"price {claim.text} is not in the store's data", fix
 
     def _check_number(self, claim: Claim, ctx: _SentenceContext) -> Finding:
@@ -611,6 +628,13 @@ class GroundingCheck:
     def _check_stock_state(self, claim: Claim, ctx: _SentenceContext) -> Finding:
         said = claim.kind == "in_stock"
         owner = ctx.nearest(claim.start)
+        variants = owner.variants_named_in(ctx.sentence) if owner else []
+        if variants:
+            states = {v.in_stock for v in variants}
+            if said in states:
+                return None
+            fix = ("out of stock" if said else "in stock") if len(states) == 1 else None
+            return f"that {owner.title} variant is {'not ' if said else ''}in stock", fix  # type: ignore[union-attr]
         targets = [owner] if owner else ctx.targets
         wrong = [p for p in targets if p.in_stock != said]
         if not wrong:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from agent.language import Language
 from agent.sources import Source, money
-from knowledge import Order, Product
+from knowledge import Order, Product, Variant
 
 _TEXT: dict[str, dict[Language, str]] = {
     "greeting": {
@@ -91,8 +91,25 @@ def _stock(product: Product, language: Language) -> str:
     return f"in stock ({product.stock} left)" if product.stock is not None and not product.variants else "in stock"
 
 
-def product_facts(product: Product, number: int, language: Language) -> str:
-    """One product's key facts as a sentence, cited."""
+def variant_facts(product: Product, variants: Sequence[Variant], number: int, language: Language) -> str:
+    """The price and stock of the variants a question names, as a sentence, cited."""
+    parts = []
+    for variant in variants[:3]:
+        state = (
+            ("有货" if variant.in_stock else "缺货")
+            if language == "zh"
+            else ("in stock" if variant.in_stock else "out of stock")
+        )
+        parts.append(f"{variant.label()}: {money(variant.price, product.currency)}, {state}")
+    joined = "；".join(parts) if language == "zh" else "; ".join(parts)
+    return f"{product.title}（{joined}）[{number}]。" if language == "zh" else f"{product.title} ({joined}) [{number}]."
+
+
+def product_facts(product: Product, number: int, language: Language, question: str = "") -> str:
+    """One product's key facts as a sentence, cited; for a question naming options, its variants'."""
+    variants = product.variants_named_in(question) if question else []
+    if variants:
+        return variant_facts(product, variants, number, language)
     price = money(product.price, product.currency)
     if language == "zh":
         text = f"{product.title}：价格{price}，{_stock(product, language)}"
@@ -157,12 +174,12 @@ def product_terms(
     return sentences
 
 
-def from_facts(sources: Sequence[Source], language: Language, limit: int = 3) -> str:
+def from_facts(sources: Sequence[Source], language: Language, limit: int = 3, question: str = "") -> str:
     """The fallback answer: the sources' key facts, stated directly."""
     sentences = []
     for source in sources[:limit]:
         if source.product is not None:
-            sentences.append(product_facts(source.product, source.number, language))
+            sentences.append(product_facts(source.product, source.number, language, question))
         elif source.order is not None:
             sentences.append(order_facts(source.order, source.number, language))
         elif source.passage is not None:

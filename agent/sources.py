@@ -48,15 +48,19 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+_CHEAPEST = re.compile(r"\b(?:cheap\w*|lowest|least expensive|budget)\b|便宜|最低", re.I)
+_DEAREST = re.compile(r"\b(?:most expensive|priciest|highest|premium)\b|最贵|最高", re.I)
+
+
 def _relevant_variants(product: Product, focus: str) -> list[Variant]:
-    """Variants whose options the question names come first ("blue", "size M"), then those in stock."""
-    words = set(re.findall(r"[a-z0-9]+", focus.lower()))
-
-    def score(variant: Variant) -> tuple[int, bool]:
-        named = sum(1 for value in variant.options.values() if set(re.findall(r"[a-z0-9]+", value.lower())) <= words)
-        return named, variant.in_stock
-
-    return sorted(product.variants, key=score, reverse=True)
+    """The variants worth listing for the question: those it names ("blue", "size M") first;
+    for "the cheapest option", the cheapest first; otherwise those in stock first."""
+    named = {v.id for v in product.variants_named_in(focus)}
+    if _CHEAPEST.search(focus):
+        return sorted(product.variants, key=lambda v: (v.id not in named, v.price))
+    if _DEAREST.search(focus):
+        return sorted(product.variants, key=lambda v: (v.id not in named, -v.price))
+    return sorted(product.variants, key=lambda v: (v.id not in named, not v.in_stock))
 
 
 def product_line(product: Product, focus: str = "") -> str:

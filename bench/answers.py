@@ -66,12 +66,14 @@ def load_cases(path: Path) -> list[Case]:
         return [Case(**json.loads(line)) for line in handle if line.strip()]
 
 
-def _store_sources(services: Services, answer: str, customer_id: str | None) -> SourceList:
+def _store_sources(services: Services, answer: str, customer_id: str | None, shown: list[str]) -> SourceList:
     """Everything in the store that an answer could legitimately draw on, for this shopper:
-    the products it names, the shopper's own orders and profile, every policy passage."""
+    the products it names or shows, the shopper's own orders and profile, every policy passage."""
     db = services.db
     sources = SourceList()
-    for product in services.products.named_in(answer):
+    products = services.products.named_in(answer)
+    products += [p for p in map(db.product, shown) if p is not None and p not in products]
+    for product in products:
         sources.add_product(product)
     if customer_id:
         for order in db.orders_for_customer(customer_id):
@@ -84,13 +86,16 @@ def _store_sources(services: Services, answer: str, customer_id: str | None) -> 
     return sources
 
 
-def count_facts(text: str, services: Services, customer_id: str | None, question: str) -> tuple[int, int]:
+def count_facts(
+    text: str, services: Services, customer_id: str | None, question: str, shown: list[str]
+) -> tuple[int, int]:
     """(facts stated, facts the store's data doesn't support) in `text`."""
     check = GroundingCheck(
-        _store_sources(services, text, customer_id),
+        _store_sources(services, text, customer_id, shown),
         shopper_message=question,
         known_names=services.settings.store_name,
         named_in=services.products.named_in,
+        off_source="check",
     )
     stated = sum(len(extract_claims(sentence)) for sentence in split_sentences(text))
     unsupported = sum(len(check.check_sentence(sentence)[1]) for sentence in split_sentences(text))
@@ -128,9 +133,10 @@ def run_case(services: Services, case: Case) -> dict:
         failures.append("did not hand off")
     if case.expect == "answer" and (refused or handed_off):
         failures.append("refused" if refused else "handed off")
-    stated, unsupported = count_facts(answer, services, case.customer_id, case.turns[-1])
+    shown_products = [c.ref for c in final.message.citations if c.kind == "product"] + final.message.product_ids
+    stated, unsupported = count_facts(answer, services, case.customer_id, case.turns[-1], shown_products)
     draft_stated, draft_unsupported = (
-        count_facts(final.draft, services, case.customer_id, case.turns[-1]) if final.draft else (0, 0)
+        count_facts(final.draft, services, case.customer_id, case.turns[-1], shown_products) if final.draft else (0, 0)
     )
     cited = [c.ref for c in final.message.citations]
     return {

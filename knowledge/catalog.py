@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field, model_validator
 
 from knowledge._fields import Fact, Id, Money, Text, UtcDatetime
+
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 class Variant(Fact):
@@ -114,3 +117,17 @@ class Product(Fact):
 
     def variant(self, variant_id: str) -> Variant | None:
         return next((v for v in self.variants if v.id == variant_id), None)
+
+    def variants_named_in(self, text: str) -> list[Variant]:
+        """The variants whose options `text` names best ("blue, size M" → the blue M ones).
+
+        Empty when the text names none of the options. Option values are matched as whole
+        words, case-insensitively ("M" matches "size M", not "mug").
+        """
+        words = set(_WORD.findall(text.lower()))
+        scored = []
+        for variant in self.variants:
+            named = sum(1 for value in variant.options.values() if set(_WORD.findall(value.lower())) <= words)
+            scored.append((named, variant))
+        best = max((named for named, _ in scored), default=0)
+        return [variant for named, variant in scored if named == best] if best else []

@@ -146,11 +146,14 @@ class CatalogCache:
 
 
 def _title_pattern(title: str) -> re.Pattern[str] | None:
-    # One-word titles ("Knife", "Apple") are ordinary words too; only longer titles count as names.
-    if len(title.split()) < 2:
+    """How a text names this product. Latin letters and digits bound a title; CJK text may
+    touch it ("Kawasaki Z800还有多少库存"). A one-word title ("Bicycle", "Apple") is an ordinary
+    word too, so it names the product only written as the title is, capital included."""
+    if len(title) < 4:
         return None
-    # Latin letters and digits bound a title; CJK text may touch it ("Kawasaki Z800还有多少库存").
-    return re.compile(r"(?<![a-z0-9])" + re.escape(title.lower()) + r"(?![a-z0-9])")
+    if len(title.split()) < 2:
+        return re.compile(r"(?<![A-Za-z0-9])" + re.escape(title) + r"(?![A-Za-z0-9])")
+    return re.compile(r"(?<![A-Za-z0-9])" + re.escape(title) + r"(?![A-Za-z0-9])", re.I)
 
 
 class ProductSearch:
@@ -185,10 +188,9 @@ class ProductSearch:
         ranked search might return only one of them.
         """
         snapshot = self._cache.current()
-        lowered = text.lower()
         found: list[tuple[int, int, Product]] = []
         for product, pattern in snapshot.title_patterns:
-            match = pattern.search(lowered)
+            match = pattern.search(text)
             if match:
                 found.append((match.start(), match.end(), product))
         # Longest title first at each position; "Galaxy S8" inside "Galaxy S8 Plus" is not a second product.
