@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 
 from agent.completeness import missing_facts
 from agent.errors import ConversationNotFoundError
-from agent.grounding import GroundedStream, GroundingCheck
+from agent.grounding import GroundedStream, GroundingCheck, extract_claims
 from agent.guardrails import run_input_guardrails
 from agent.intent_model import IntentClassifier
 from agent.intents import Intent, Routing, route
@@ -445,8 +445,10 @@ class Assistant:
             replaced = True
         if plan.intent in {"product", "recommendation"}:
             mentioned = [p for p in plan.cards if p.title.lower() in answer.lower()]
-            if plan.intent == "recommendation" and not mentioned:
-                # A recommendation that names nothing ("it fits the criteria") recommends nothing.
+            states_price = any(c.kind == "money" for c in extract_claims(answer))
+            if plan.intent == "recommendation" and (not mentioned or not states_price):
+                # A recommendation that names nothing ("it fits the criteria") recommends nothing,
+                # and one without a price leaves out what a shopper decides on.
                 answer = f"{answer} {from_facts(plan.sources.items, language, limit=2, question=text)}".strip()
                 replaced, mentioned = True, plan.cards[:2]
             plan.cards = mentioned or plan.cards

@@ -66,14 +66,18 @@ def missing_facts(question: str, answer: str, sources: list[Source], language: L
     kinds = {c.kind for c in claims}
     lowered = answer.lower()
     additions: list[str] = []
-    products = [s for s in sources if s.product is not None][:1]
+    product_sources = [s for s in sources if s.product is not None]
+    # Every product the question names by title ("the S8 and the S10"), else the first one.
+    products = [s for s in product_sources if s.product.title.lower() in question.lower()] or product_sources[:1]
     orders = [s for s in sources if s.order is not None][:1]
     for source in products:
         product = source.product
         assert product is not None
         variants = product.variants_named_in(question)
-        missing_price = "price" in asked and "money" not in kinds
-        missing_stock = "stock" in asked and not kinds & {"in_stock", "out_of_stock", "stock_count"}
+        # A product the answer doesn't name has none of its facts stated, whatever else is.
+        named = product.title.lower() in lowered or len(products) == 1
+        missing_price = "price" in asked and ("money" not in kinds or not named)
+        missing_stock = "stock" in asked and (not kinds & {"in_stock", "out_of_stock", "stock_count"} or not named)
         if variants and (missing_price or missing_stock):
             additions.append(variant_facts(product, variants, source.number, language))
         else:

@@ -304,6 +304,7 @@ def _duration_value(match: re.Match[str]) -> tuple[tuple[int, ...], str]:
 
 
 _DEARER = {"more expensive", "pricier", "costlier"}
+_CHEAPEST_WORDS = re.compile(r"\b(?:cheapest|lowest[- ]priced|least expensive|lowest price)\b|最便宜", re.I)
 
 
 def _status_value(match: re.Match[str]) -> str | None:
@@ -595,7 +596,13 @@ class GroundingCheck:
         candidates = _prices(owner) if owner else self._allowed.money
         right = owner.price if owner else None
         variants = owner.variants_named_in(ctx.sentence) if owner else []
-        if variants:
+        if owner and owner.variants and _CHEAPEST_WORDS.search(ctx.sentence):
+            # "The cheapest option is … $153.18" must be the cheapest variant's price; if the
+            # sentence also names the options of another variant, no number can fix it.
+            cheapest = min(v.price for v in owner.variants)
+            candidates = {cheapest}
+            right = cheapest if not variants or any(v.price == cheapest for v in variants) else None
+        elif variants:
             # "The T-Shirt in blue size M costs …": the price of that variant, not of any.
             candidates = {v.price for v in variants}
             right = variants[0].price if len(variants) == 1 else None
