@@ -561,7 +561,9 @@ class GroundingCheck:
         context = _SentenceContext(sentence, self._linked_products(sentence), self.sources.products())
         issues: list[GroundingIssue] = []
         if self._named_in is not None and self._off_source == "drop":
+            # Products in play: the sources' own, and those the turn's orders contain.
             in_sources = {p.id for p in self.sources.products()}
+            in_sources |= {item.product_id for order in self.sources.orders() for item in order.items}
             strangers = [p for p in self._named_in(sentence) if p.id not in in_sources]
             if strangers:
                 claim = Claim("name", strangers[0].title, strangers[0].title, 0, len(sentence))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,46 @@ def test_a_wrong_price_from_the_model_is_repaired_in_a_real_turn(demo: Services)
     assert [c.ref for c in final.message.citations] == ["107"]
     stored = demo.conversations.messages(chat.id)
     assert [m.role for m in stored] == ["shopper", "assistant"] and stored[-1].text == final.message.text
+
+
+def test_a_sentence_about_a_product_the_turn_has_no_facts_for_is_dropped(
+    catalog: dict[str, Product], orders: dict[str, Order], demo: Services
+) -> None:
+    """Facts from an earlier turn may be stale; only this turn's sources may be stated."""
+    galaxy_s8, galaxy_s10 = catalog["132"], catalog["133"]
+    sources = SourceList()
+    sources.add_product(galaxy_s8)
+    check = GroundingCheck(sources, today=TODAY, named_in=demo.products.named_in)
+    result = check.check("The Samsung Galaxy S8 is out of stock [1]. The Samsung Galaxy S10 costs $699.99.")
+    assert result.text == "The Samsung Galaxy S8 is out of stock [1]."
+    assert galaxy_s10.price == 699.99  # true, but not a fact this turn was given
+
+    order_sources = SourceList()
+    order_sources.add_order(orders["#A1001"])  # holds a Blue Frock
+    check = GroundingCheck(order_sources, today=TODAY, named_in=demo.products.named_in)
+    assert check.check("Your order #A1001 has 4 Blue Frock dresses.").text != ""
+
+
+def test_variant_prices_and_stock_are_checked_per_variant() -> None:
+    tau = {p.title: p for p in load_store_folder(Path(__file__).parent.parent / "bench/stores/tau-retail").products}
+    shirt = tau["T-Shirt"]
+    blue_m = shirt.variants_named_in("blue size M")
+    assert [v.price for v in blue_m] == [50.88]
+    sources = SourceList()
+    sources.add_product(shirt, focus="How much is the T-Shirt in blue size M?")
+    check = GroundingCheck(sources, today=TODAY)
+    # $46.66 is another T-Shirt's price: right product, wrong variant.
+    assert check.check("The T-Shirt in blue size M costs $46.66.").text == "The T-Shirt in blue size M costs $50.88."
+    jacket = tau["Fleece Jacket"]
+    sources = SourceList()
+    sources.add_product(jacket, focus="cheapest")
+    cheapest = min(v.price for v in jacket.variants)
+    result = GroundingCheck(sources, today=TODAY).check("The cheapest Fleece Jacket costs $150.00.")
+    assert result.text == f"The cheapest Fleece Jacket costs ${cheapest:,.2f}."
+
+
+def test_a_wrong_comparison_is_turned_around(catalog: dict[str, Product]) -> None:
+    titles = {p.title: p for p in catalog.values()}
+    check = check_for(titles["Rolex Datejust"], titles["Rolex Submariner Watch"])  # $10,999.99 < $13,999.99
+    result = check.check("The Rolex Datejust is more expensive than the Rolex Submariner Watch.")
+    assert result.text == "The Rolex Datejust is cheaper than the Rolex Submariner Watch."
