@@ -4,7 +4,7 @@ Imports `retrieval` and `knowledge`, never `ui`. Heavy objects (the model) are b
 the caller and passed in.
 """
 
-from agent.assistant import Assistant, FinalEvent, MatchThresholds, TokenEvent, TurnEvent
+from agent.assistant import Assistant, FinalEvent, MatchThresholds, Suggestion, TokenEvent, TurnEvent
 from agent.errors import AgentError, ConversationNotFoundError, ModelUnavailableError
 from agent.grounding import GroundedStream, GroundingCheck, GroundingResult, extract_claims
 from agent.intent_model import SHIPPED_WEIGHTS as SHIPPED_INTENT_WEIGHTS
@@ -33,6 +33,7 @@ __all__ = [
     "Shopper",
     "Source",
     "SourceList",
+    "Suggestion",
     "TokenEvent",
     "Tool",
     "TransformersChatModel",

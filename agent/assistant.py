@@ -26,10 +26,10 @@ from agent.language import Language, language_of
 from agent.llm import ChatModel
 from agent.prompts import PromptBuilder
 from agent.references import last_focus, points_back, resolve
-from agent.replies import from_facts, not_found, order_facts, product_terms, say
+from agent.replies import follow_ups, from_facts, not_found, order_facts, product_terms, say
 from agent.sources import SourceList
 from agent.tools import Shopper, ShopTools
-from knowledge import Conversation, ConversationStore, Message, Order, Product, StoreDatabase, Verdict
+from knowledge import Citation, Conversation, ConversationStore, Message, Order, Product, StoreDatabase, Verdict
 from retrieval import PolicyHit, PolicySearch, ProductHit, ProductSearch
 
 MAX_MESSAGE_CHARS = 2000
@@ -87,9 +87,18 @@ class FinalEvent:
     handoff: bool = False
     draft: str = ""  # the model's own answer before the grounding check ("" for templated replies)
     generated: bool = False  # whether the dialogue model wrote this answer
+    follow_ups: list[str] = field(default_factory=list)  # questions the shopper may want to ask next
 
 
 TurnEvent = TokenEvent | FinalEvent
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A reply drafted for a member of staff, with the sources it drew on."""
+
+    text: str
+    citations: list[Citation]
 
 
 @dataclass
@@ -103,6 +112,15 @@ class _Plan:
     cards: list[Product] = field(default_factory=list)
     order_ids: list[str] = field(default_factory=list)
     handoff: bool = False
+
+
+def _result_of(generation: Generator[TurnEvent, None, tuple[str, bool, str, str]]) -> tuple[str, bool, str, str]:
+    """Run a streaming generation to its end, for callers that want only the final answer."""
+    while True:
+        try:
+            next(generation)
+        except StopIteration as done:
+            return done.value
 
 
 def _subject(text: str) -> str:
@@ -219,7 +237,40 @@ class Assistant:
             handoff=plan.handoff,
             draft=draft,
             generated=plan.reply is None,
+            follow_ups=follow_ups(plan.intent, plan.cards, language, handed_off=plan.handoff),
         )
+
+    def request_handoff(self, conversation_id: str, shopper: Shopper) -> Message:
+        """The shopper pressed "talk to a person": queue the conversation for staff and say so."""
+        self.conversation_for(conversation_id, shopper)
+        history = self._conversations.messages(conversation_id, limit=4)
+        language = language_of(next((m.text for m in reversed(history) if m.role == "shopper"), ""))
+        self._conversations.set_mode(conversation_id, "handoff")
+        return self._conversations.append(
+            conversation_id, "assistant", say("handoff", language), intent="handoff", outcome="handed_off"
+        )
+
+    def suggest(self, conversation_id: str) -> Suggestion:
+        """A reply for staff to edit and send: what the assistant would answer to the shopper's
+        last message now, grounded the same way, not stored and not shown to the shopper."""
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            raise ConversationNotFoundError(f"no conversation {conversation_id!r}")
+        messages = self._conversations.messages(conversation_id, limit=13)
+        last = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "shopper"), None)
+        if last is None:
+            return Suggestion(text="", citations=[])
+        shopper = Shopper(customer_id=conversation.customer_id, session_id=conversation.session_id)
+        text, history = messages[last].text, messages[:last]
+        language = language_of(text)
+        plan = self._plan(text, shopper, history, messages[last].verdicts, language)
+        if plan.intent == "handoff" or plan.outcome == "handed_off":
+            # The shopper asked for a person; the assistant's hand-off line is no reply for one.
+            plan = self._plan_products(
+                text, route(text), ShopTools(self._db, self._products, self._policies, shopper), history, language
+            )
+        answer = plan.reply if plan.reply is not None else _result_of(self._generate(text, plan, history, language))[0]
+        return Suggestion(text=answer, citations=[s.citation() for s in plan.sources.items])
 
     @staticmethod
     def _unresolved_before(history: list[Message]) -> bool:

@@ -185,3 +185,40 @@ def from_facts(sources: Sequence[Source], language: Language, limit: int = 3, qu
         elif source.passage is not None:
             sentences.append(f"{source.passage.heading()}: {source.passage.text} [{source.number}]")
     return " ".join(sentences) or say("unknown", language)
+
+
+_FOLLOW_UPS: dict[str, dict[Language, list[str]]] = {
+    "product": {
+        "en": ["Is it in stock?", "What's the warranty?", "Can I return it?"],
+        "zh": ["有货吗？", "保修多久？", "可以退货吗？"],
+    },
+    "products": {
+        "en": ["Which one is cheaper?", "Is the cheaper one in stock?", "Which is best rated?"],
+        "zh": ["哪个更便宜？", "便宜的那个有货吗？", "哪个评分最高？"],
+    },
+    "order": {
+        "en": ["When will it arrive?", "What's the tracking number?", "Can I return it?"],
+        "zh": ["什么时候到？", "运单号是多少？", "可以退货吗？"],
+    },
+    "policy": {
+        "en": ["How long does shipping take?", "How do I start a return?", "What does the warranty cover?"],
+        "zh": ["发货要多久？", "怎么退货？", "保修包括什么？"],
+    },
+    "other": {
+        "en": ["Show me wireless earbuds", "Where is my order?", "What is your return policy?"],
+        "zh": ["有无线耳机吗？", "我的订单到哪了？", "退货政策是什么？"],
+    },
+}
+
+
+def follow_ups(intent: str, products: Sequence[Product], language: Language, handed_off: bool = False) -> list[str]:
+    """Questions a shopper is likely to ask next, offered as one-tap buttons."""
+    if handed_off:
+        return []
+    if intent in {"product", "recommendation"} and products:
+        key = "products" if len(products) > 1 else "product"
+    elif intent in {"order", "policy"}:
+        key = intent
+    else:
+        key = "other"
+    return list(_FOLLOW_UPS[key][language])

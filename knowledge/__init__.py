@@ -15,6 +15,7 @@ from knowledge.errors import KnowledgeError, NotFoundError, StoreFolderError
 from knowledge.events import EVENT_KINDS, Event, EventKind
 from knowledge.orders import ORDER_STATUSES, Order, OrderItem, OrderStatus, Payment, Shipment
 from knowledge.policies import Policy, PolicyPassage, parse_policy
+from knowledge.staff import StaffAccounts
 from knowledge.store_folder import LoadReport, RowIssue, StoreFolder, load_store_folder
 
 # The bundled demo store (DummyJSON, MIT): the store `make run` serves with no settings.
@@ -46,6 +47,7 @@ __all__ = [
     "Review",
     "RowIssue",
     "Shipment",
+    "StaffAccounts",
     "StoreDatabase",
     "StoreFolder",
     "StoreFolderError",

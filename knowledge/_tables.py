@@ -102,3 +102,10 @@ class MessageRow(Base):
     data: Mapped[dict] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_messages_conversation_seq", "conversation_id", "seq", unique=True),)
+
+
+class StaffRow(Base):
+    __tablename__ = "staff_accounts"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

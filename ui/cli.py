@@ -197,6 +197,56 @@ def chat(
     services.close()
 
 
+staff_app = typer.Typer(help="Staff accounts for the copilot at /staff.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+
+@staff_app.command("add")
+def staff_add(
+    username: Annotated[str, typer.Argument(help="Login name (letters, digits, . _ -).")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts).")
+    ] = False,
+) -> None:
+    """Create a staff account (or set a new password for an existing one). Passwords are stored hashed (argon2)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    services = _services()
+    try:
+        services.staff.create(username, password)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        services.close()
+    typer.echo(f"Staff account {username!r} is ready: sign in at /staff.")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List the staff accounts."""
+    services = _services()
+    for username in services.staff.usernames():
+        typer.echo(username)
+    services.close()
+
+
+@app.command()
+def token(
+    customer: Annotated[str, typer.Argument(help="The customer id the token signs in.")],
+    hours: Annotated[float, typer.Option(min=0.01, max=168, help="How long the token is valid.")] = 1.0,
+) -> None:
+    """Sign a shopper token for a customer, as the store's site would (for trying the widget signed in)."""
+    services = _services()
+    if services.db.customer(customer) is None:
+        typer.secho(f"error: no customer {customer!r} in the store", fg="red", err=True)
+        raise typer.Exit(2)
+    typer.echo(services.tokens.issue(customer, lifetime=int(hours * 3600)))
+    services.close()
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: AISLE_HOST.")] = None,

@@ -6,9 +6,12 @@ a client until it is added here.
 
 from __future__ import annotations
 
+from datetime import datetime
+from urllib.parse import quote
+
 from pydantic import BaseModel, Field
 
-from knowledge import PolicyPassage, Product
+from knowledge import EventKind, Message, PolicyPassage, Product
 from retrieval import PolicyHit, ProductHit, SearchResult
 
 
@@ -166,3 +169,173 @@ class Health(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+# --- chat ------------------------------------------------------------------------------
+
+
+class ChatRequest(BaseModel):
+    message: str = Field(min_length=1, max_length=2000, description="What the shopper wrote.")
+    conversation_id: str | None = Field(
+        default=None, max_length=64, description="Continue this conversation; omit to start a new one."
+    )
+
+
+class ProductCard(BaseModel):
+    """A product as a chat shows it: picture, title, price, stock and a link."""
+
+    id: str
+    title: str
+    price: float
+    sale_price: float
+    currency: str
+    in_stock: bool
+    stock: int | None
+    image_url: str | None
+    url: str
+
+    @classmethod
+    def of(cls, product: Product) -> ProductCard:
+        return cls(
+            id=product.id,
+            title=product.title,
+            price=product.price,
+            sale_price=product.sale_price,
+            currency=product.currency,
+            in_stock=product.in_stock,
+            stock=product.stock,
+            image_url=product.image_url,
+            url=product.url or f"/products/{quote(product.id, safe='')}",
+        )
+
+
+class CitationOut(BaseModel):
+    kind: str
+    ref: str
+    label: str
+
+
+class MessageOut(BaseModel):
+    id: str
+    role: str = Field(description="shopper, assistant or staff")
+    text: str
+    created_at: datetime
+    citations: list[CitationOut]
+    products: list[ProductCard]
+
+    @classmethod
+    def of(cls, message: Message, products: list[Product]) -> MessageOut:
+        return cls(
+            id=message.id,
+            role=message.role,
+            text=message.text,
+            created_at=message.created_at,
+            citations=[CitationOut(kind=c.kind, ref=c.ref, label=c.label) for c in message.citations],
+            products=[ProductCard.of(p) for p in products],
+        )
+
+
+class ConversationOut(BaseModel):
+    id: str
+    mode: str = Field(description="bot, handoff (waiting for a person) or human (a person has taken over)")
+    messages: list[MessageOut]
+
+
+class ChatFinal(BaseModel):
+    """The last server-sent event of a chat turn."""
+
+    conversation_id: str
+    message: MessageOut | None = Field(description="The stored answer; null while a person has the conversation.")
+    replaced: bool = Field(description="The streamed text was corrected: show message.text instead.")
+    handoff: bool
+    follow_ups: list[str]
+
+
+class EventIn(BaseModel):
+    kind: EventKind
+    product_id: str | None = Field(default=None, max_length=128)
+    variant_id: str | None = Field(default=None, max_length=128)
+    query: str | None = Field(default=None, max_length=500)
+    quantity: int = Field(default=1, ge=1, le=10_000)
+    ts: datetime | None = Field(default=None, description="When it happened; default now.")
+
+
+class EventAccepted(BaseModel):
+    id: str
+    stored: bool = Field(description="False when the same event was already recorded.")
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    mode: str
+    customer_id: str | None
+    customer_name: str | None
+    updated_at: datetime
+    last_message: str
+    last_role: str | None
+    messages: int
+
+
+class SourceOut(BaseModel):
+    kind: str
+    ref: str
+    label: str
+    text: str
+
+
+class StaffMessageOut(MessageOut):
+    intent: str | None
+    outcome: str | None
+    author: str | None
+    flags: list[str] = Field(description="Guardrails this message tripped.")
+
+    @classmethod
+    def of_staff(cls, message: Message, products: list[Product]) -> StaffMessageOut:
+        base = MessageOut.of(message, products).model_dump()
+        return cls(
+            **base,
+            intent=message.intent,
+            outcome=message.outcome,
+            author=message.author,
+            flags=[f"{v.name}: {v.reason}" for v in message.verdicts if v.tripped],
+        )
+
+
+class CustomerOut(BaseModel):
+    id: str
+    name: str
+    email: str | None
+    phone: str | None
+    address: str | None
+    payment_methods: list[str]
+
+
+class OrderSummary(BaseModel):
+    id: str
+    status: str
+    created_at: datetime
+    total: float | None
+    currency: str
+    items: list[str]
+    tracking: list[str]
+
+
+class StaffConversationDetail(BaseModel):
+    id: str
+    mode: str
+    customer: CustomerOut | None
+    orders: list[OrderSummary]
+    messages: list[StaffMessageOut]
+    sources: list[SourceOut] = Field(description="What the assistant's latest answer drew on.")
+
+
+class SuggestionOut(BaseModel):
+    text: str
+    sources: list[SourceOut]
+
+
+class StaffReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from agent import SHIPPED_INTENT_WEIGHTS, Assistant, ChatModel, IntentClassifier, MatchThresholds, load_chat_model
-from knowledge import ConversationStore, StoreDatabase
+from knowledge import ConversationStore, StaffAccounts, StoreDatabase
 from retrieval import (
     CatalogCache,
     CatalogIndexer,
@@ -16,6 +17,7 @@ from retrieval import (
     load_embedder,
     open_chroma,
 )
+from ui.identity import ShopperTokens
 from ui.settings import Settings
 
 # When a search hit means "we carry it" and a policy section "answers it", per embedder:
@@ -25,6 +27,18 @@ THRESHOLDS = {
     "e5-small": MatchThresholds(strong=0.85, weak=0.83, weak_coverage=0.5, policy=0.86, policy_weak=0.825),
     "minilm": MatchThresholds(strong=0.50, weak=0.42, weak_coverage=0.5, policy=0.50, policy_weak=0.40),
 }
+
+
+def load_secret(settings: Settings) -> str:
+    """AISLE_SECRET_KEY, or a random key made once and kept in the data folder (owner-only)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 @dataclass
@@ -41,6 +55,8 @@ class Services:
     conversations: ConversationStore
     model: ChatModel | None
     assistant: Assistant | None
+    staff: StaffAccounts
+    tokens: ShopperTokens
 
     def close(self) -> None:
         self.db.close()
@@ -93,4 +109,6 @@ def build_services(
         conversations=conversations,
         model=model,
         assistant=assistant,
+        staff=StaffAccounts(db),
+        tokens=ShopperTokens(load_secret(settings)),
     )

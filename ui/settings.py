@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -73,6 +73,20 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `aisle serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `aisle serve` listens on.")
     search_k: int = Field(default=10, ge=1, le=100, description="Products a search returns unless asked otherwise.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs shopper tokens (the store's site signs them with it too) and staff sessions. "
+        "At least 32 characters. Default: a random key made on first start and kept in the data folder.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins allowed to call the API from a browser (the sites that embed the widget), "
+        'as a JSON list, e.g. ["https://shop.example.com"]. Default: none besides Aisle itself.',
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Send the staff session cookie over HTTPS only; turn on when Aisle is served over HTTPS.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -87,6 +101,23 @@ class Settings(BaseSettings):
                 "use e.g. sqlite:///path/aisle.db or postgresql+psycopg://user@host/db"
             ) from exc
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("AISLE_SECRET_KEY must be at least 32 characters; e.g. `openssl rand -hex 32`")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin == "*":
+                raise ValueError("AISLE_CORS_ORIGINS may not be '*': list the sites that embed the widget")
+            if not origin.startswith(("http://", "https://")) or origin.rstrip("/").count("/") > 2:
+                raise ValueError(f"AISLE_CORS_ORIGINS entry {origin!r} must be an origin like https://shop.example.com")
+        return [origin.rstrip("/") for origin in value]
 
     @field_validator("chroma_url")
     @classmethod
