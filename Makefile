@@ -9,13 +9,17 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install lint bench-retrieval intent-weights clean
+.PHONY: run test install browser lint bench-retrieval intent-weights clean
 
 run: $(STAMP)
 	$(BIN)/aisle serve
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest
+
+# Debian's Chromium for the browser tests (installed once; see scripts/install-browser.sh).
+browser:
+	./scripts/install-browser.sh
 
 install: $(STAMP)
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 import knowledge
 from agent import ChatModel, load_chat_model
 from retrieval import Embedder, ingest_store, load_embedder
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.processes import VENV_BIN, aisle_env, free_port, stop, wait_for_http
 from ui.services import Services, build_services
 from ui.settings import Settings, get_settings
@@ -97,16 +100,65 @@ def store_copy(small_store: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(small_store, tmp_path / "store"))
 
 
-@pytest.fixture(scope="module")
-def aisle_server(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`aisle serve` as a real process on a free port, serving `small_store`."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Save a screenshot of every open browser page when a browser test fails."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and page is not None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for number, open_page in enumerate(page.context.pages):
+            open_page.screenshot(path=str(ARTIFACTS / f"{item.name}-{number}.png"), full_page=True)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed: run `make browser` (make test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies, no local storage) and a page in it."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+STAFF_USER, STAFF_PASSWORD = "maria", "a-long-staff-passphrase"
+
+
+@pytest.fixture(scope="session")
+def server_secret() -> str:
+    """The web server's AISLE_SECRET_KEY, so tests can sign shopper tokens as a store would."""
+    return secrets.token_hex(32)
+
+
+@pytest.fixture(scope="session")
+def web_server(small_store: Path, tmp_path_factory: pytest.TempPathFactory, server_secret: str) -> Iterator[str]:
+    """`aisle serve` on a free port with the stand-in model, the small store and a staff account.
+    Shared by every test of the HTTP API and the pages; tests add conversations, never facts."""
     port = free_port()
     env = aisle_env(
-        data_dir=str(tmp_path_factory.mktemp("server-data")),
+        data_dir=str(tmp_path_factory.mktemp("web-data")),
         store_dir=str(small_store),
         port=str(port),
         llm="smollm2-135m",
         model_cache=str(MODEL_CACHE),
+        secret_key=server_secret,
+    )
+    subprocess.run(
+        [str(VENV_BIN / "aisle"), "staff", "add", STAFF_USER, "--password-stdin"],
+        input=STAFF_PASSWORD + "\n",
+        env=env,
+        text=True,
+        check=True,
+        capture_output=True,
     )
     process = subprocess.Popen(
         [str(VENV_BIN / "aisle"), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -20,6 +21,7 @@ from agent import AgentError
 from knowledge import KnowledgeError
 from retrieval import RetrievalError, ingest_store
 from ui import pages, shopper_api, staff
+from ui.chat_page import CHAT_CSS, ChatPage
 from ui.schemas import ErrorOut
 from ui.services import Services, build_services, load_secret
 from ui.settings import Settings
@@ -82,4 +84,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(shopper_api.router)
     app.include_router(staff.router)
     app.include_router(pages.router)
-    return app
+    # Gradio's handlers run after start-up, so they read the services the lifespan built.
+    return gr.mount_gradio_app(
+        app, ChatPage(lambda: app.state.services).build(), path="/chat", css=CHAT_CSS, footer_links=[]
+    )

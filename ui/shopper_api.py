@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import ValidationError
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import iterate_in_threadpool
 
@@ -150,8 +151,9 @@ def record_event(body: EventIn, services: ServicesDep, shopper: ShopperDep) -> E
             query=body.query,
             quantity=body.quantity,
         )
-    except ValueError as exc:
-        raise HTTPException(422, str(exc).split("\n")[-1].strip() or "invalid event") from exc
+    except ValidationError as exc:
+        reasons = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        raise HTTPException(422, reasons) from exc
     if event.product_id and services.catalog.product(event.product_id) is None:
         raise HTTPException(422, f"no product with id {event.product_id!r}; events must name catalog products")
     counts = services.db.add_events([event])
