@@ -265,10 +265,9 @@ class Assistant:
         language = language_of(text)
         plan = self._plan(text, shopper, history, messages[last].verdicts, language)
         if plan.intent == "handoff" or plan.outcome == "handed_off":
-            # The shopper asked for a person; the assistant's hand-off line is no reply for one.
-            plan = self._plan_products(
-                text, route(text), ShopTools(self._db, self._products, self._policies, shopper), history, language
-            )
+            # The shopper asked for a person: the person greets them (the assistant's
+            # "I've asked a colleague" line is no reply for one).
+            return Suggestion(text=say("staff_greeting", language), citations=[])
         answer = plan.reply if plan.reply is not None else _result_of(self._generate(text, plan, history, language))[0]
         return Suggestion(text=answer, citations=[s.citation() for s in plan.sources.items])
 

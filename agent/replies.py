@@ -53,6 +53,10 @@ _TEXT: dict[str, dict[Language, str]] = {
         "as soon as they can.",
         "zh": "抱歉我没能解决您的问题。我已请客服同事加入，他们会尽快在这里回复您。",
     },
+    "staff_greeting": {
+        "en": "Hi, I'm from the support team and I'm here to help. What can I do for you?",
+        "zh": "您好，我是客服，很高兴为您服务。请问有什么可以帮您？",
+    },
     "sign_in": {
         "en": "Please sign in so I can look up your orders.",
         "zh": "请先登录，我才能查询您的订单。",

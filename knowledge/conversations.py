@@ -168,6 +168,12 @@ class ConversationStore:
         with self._session() as session:
             return [_conversation(row) for row in session.scalars(query)]
 
+    def waiting(self) -> list[Conversation]:
+        """Every conversation waiting for a person, longest-waiting first."""
+        query = select(ConversationRow).where(ConversationRow.mode == "handoff").order_by(ConversationRow.updated_at)
+        with self._session() as session:
+            return [_conversation(row) for row in session.scalars(query)]
+
     def recent(self, limit: int = 50) -> list[Conversation]:
         """Conversations with the latest activity first (for staff)."""
         query = select(ConversationRow).order_by(ConversationRow.updated_at.desc()).limit(limit)

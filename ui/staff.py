@@ -107,10 +107,11 @@ def me(staff: StaffDep) -> dict[str, str]:
 
 @router.get("/api/staff/conversations")
 def list_conversations(services: ServicesDep, staff: StaffDep, limit: int = 50) -> list[ConversationSummary]:
-    """Recent conversations, those waiting for a person first."""
-    recent = services.conversations.recent(limit=min(max(limit, 1), 200))
-    waiting_first = sorted(recent, key=lambda c: c.mode != "handoff")
-    return [_summary(services, c) for c in waiting_first]
+    """Every conversation waiting for a person (however old), then the most recent others."""
+    waiting = services.conversations.waiting()
+    waiting_ids = {c.id for c in waiting}
+    recent = [c for c in services.conversations.recent(limit=min(max(limit, 1), 200)) if c.id not in waiting_ids]
+    return [_summary(services, c) for c in waiting + recent]
 
 
 def _conversation(services: Services, conversation_id: str) -> Conversation:
