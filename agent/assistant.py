@@ -241,9 +241,12 @@ class Assistant:
         )
 
     def request_handoff(self, conversation_id: str, shopper: Shopper) -> Message:
-        """The shopper pressed "talk to a person": queue the conversation for staff and say so."""
-        self.conversation_for(conversation_id, shopper)
+        """The shopper pressed "talk to a person": queue the conversation for staff and say so.
+        Pressing it again while a person is already asked for (or has it) adds nothing."""
+        conversation = self.conversation_for(conversation_id, shopper)
         history = self._conversations.messages(conversation_id, limit=4)
+        if conversation.mode != "bot" and history:
+            return history[-1]
         language = language_of(next((m.text for m in reversed(history) if m.role == "shopper"), ""))
         self._conversations.set_mode(conversation_id, "handoff")
         return self._conversations.append(

@@ -26,7 +26,7 @@ def widget() -> Response:
     # Short caching: stores embed this URL; a new release should reach them within minutes.
     return Response(
         (_STATIC / "widget.js").read_text(encoding="utf-8"),
-        media_type="application/javascript",
+        media_type="application/javascript; charset=utf-8",
         headers={"Cache-Control": "public, max-age=300"},
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge import EventKind, Message, PolicyPassage, Product
 from retrieval import PolicyHit, ProductHit, SearchResult
@@ -60,7 +60,7 @@ class ProductSummary(BaseModel):
             category=product.category,
             rating=product.rating,
             image_url=product.image_url,
-            url=product.url,
+            url=product.url or f"/products/{quote(product.id, safe='')}",
         )
 
 
@@ -175,6 +175,8 @@ class ErrorOut(BaseModel):
 
 
 class ChatRequest(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
     message: str = Field(min_length=1, max_length=2000, description="What the shopper wrote.")
     conversation_id: str | None = Field(
         default=None, max_length=64, description="Continue this conversation; omit to start a new one."
