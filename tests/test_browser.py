@@ -78,9 +78,10 @@ def test_a_hand_off_reaches_the_staff_queue_and_an_edited_reply_reaches_the_shop
 
     staff = page.context.browser.new_context(viewport={"width": 1280, "height": 900}).new_page()  # type: ignore[union-attr]
     sign_in_staff(staff, web_server)
-    waiting = staff.locator("[data-staff=waiting] [data-staff=conversation][data-mode=handoff]").first
+    # Longest-waiting first: this shopper's hand-off is the newest, at the end of the queue.
+    waiting = staff.locator("[data-staff=waiting] [data-staff=conversation][data-mode=handoff]").last
     expect(waiting).to_be_visible(timeout=15_000)
-    expect(waiting).to_contain_text("talk to a person")
+    expect(waiting).to_contain_text("support team")
     waiting.click()
     expect(staff.locator("[data-staff=transcript]")).to_contain_text("I want to talk to a person", timeout=15_000)
 
