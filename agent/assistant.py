@@ -24,19 +24,29 @@ from agent.intent_model import IntentClassifier
 from agent.intents import Intent, Routing, route
 from agent.language import Language, language_of
 from agent.llm import ChatModel
+from agent.preferences import stated_preferences
 from agent.prompts import PromptBuilder
 from agent.references import last_focus, points_back, resolve
 from agent.replies import follow_ups, from_facts, not_found, order_facts, product_terms, say
 from agent.sources import SourceList
 from agent.tools import Shopper, ShopTools
-from knowledge import Citation, Conversation, ConversationStore, Message, Order, Product, StoreDatabase, Verdict
-from retrieval import PolicyHit, PolicySearch, ProductHit, ProductSearch
+from knowledge import (
+    UNRESOLVED_OUTCOMES,
+    Citation,
+    Conversation,
+    ConversationStore,
+    Message,
+    Order,
+    Product,
+    ProfileStore,
+    StoreDatabase,
+    Verdict,
+)
+from retrieval import FreshRecommender, PolicyHit, PolicySearch, ProductHit, ProductSearch, Recommendation, SearchResult
 
 MAX_MESSAGE_CHARS = 2000
 # Answers stay short: at ~14 tokens/s (Qwen 0.5B, bf16, 2 cores) 96 tokens is ~7 s at most.
 MAX_NEW_TOKENS = 96
-# Outcomes that mean "the shopper didn't get what they asked for"; two in a row hand off.
-UNRESOLVED = {"not_found", "unknown", "refused", "order_not_found"}
 _FILLER = re.compile(
     r"^(?:(?:hi|hello|hey|please|so|and|but|well)[,!.]?\s+)*"
     r"(?:do you (?:have|sell|carry|stock|got)|have you got|is there|are there|can i (?:buy|get|order)"
@@ -48,6 +58,20 @@ _FILLER = re.compile(
 _TRAILING = re.compile(r"\s*(?:cost|costs|in stock|available|please|for sale|\?|!|\.)+\s*$", re.I)
 _ACTION = re.compile(r"\b(?:cancel\w*|return\w*|refund\w*|exchange\w*)\b|退|取消|换货", re.I)
 _OWN = re.compile(r"\b(?:my|mine|i ordered|i bought|i purchased)\b|我的|我买|我订", re.I)
+# Words of a request that names no kind of product: "any gift ideas for my daughter?".
+_GENERIC_WORDS = frozenset(
+    word
+    for line in (
+        "recommend recommends recommendation recommendations suggest suggestion suggestions idea ideas",
+        "gift gifts present presents something anything some any what which should would could can do does",
+        "you me i my we our a an the for to of with in on please buy get good nice cool great best popular new",
+        "else like love birthday christmas anniversary her him them",
+        "daughter son wife husband girlfriend boyfriend partner mom mum mother dad father kid kids children",
+        "baby sister brother grandma grandpa friend niece nephew boss colleague",
+        "推荐 礼物 什么 给 我",
+    )
+    for word in line.split()
+)
 _THANKS = re.compile(r"\b(?:thanks?|thank you|thx|cheers)\b|谢谢", re.I)
 
 
@@ -83,6 +107,7 @@ class FinalEvent:
 
     message: Message | None
     products: list[Product] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # product id → why it was recommended
     replaced: bool = False
     handoff: bool = False
     draft: str = ""  # the model's own answer before the grounding check ("" for templated replies)
@@ -112,6 +137,7 @@ class _Plan:
     cards: list[Product] = field(default_factory=list)
     order_ids: list[str] = field(default_factory=list)
     handoff: bool = False
+    reasons: dict[str, str] = field(default_factory=dict)  # product id → why it was recommended
 
 
 def _result_of(generation: Generator[TurnEvent, None, tuple[str, bool, str, str]]) -> tuple[str, bool, str, str]:
@@ -150,6 +176,8 @@ class Assistant:
         thresholds: MatchThresholds | None = None,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         intents: IntentClassifier | None = None,
+        profiles: ProfileStore | None = None,
+        recommender: FreshRecommender | None = None,
     ) -> None:
         self._db = db
         self._conversations = conversations
@@ -161,6 +189,8 @@ class Assistant:
         self._thresholds = thresholds or MatchThresholds()
         self._today = today
         self._intents = intents
+        self._profiles = profiles
+        self._recommender = recommender
 
     # --- the turn -----------------------------------------------------------------------
 
@@ -197,6 +227,13 @@ class Assistant:
         verdicts = run_input_guardrails(text, shopper, customer.email if customer else None)
         # Stored before any work: a crash from here on loses nothing the shopper wrote.
         self._conversations.append(conversation_id, "shopper", text, verdicts=verdicts)
+        if (
+            self._profiles is not None
+            and (shopper.customer_id or shopper.session_id)
+            and not any(v.tripped for v in verdicts)
+        ):
+            # "I'm vegan", "it's for my daughter": remembered for this shopper's later answers.
+            self._profiles.remember(shopper.customer_id, shopper.session_id, stated_preferences(text))
         if conversation.mode == "human":
             yield FinalEvent(message=None)
             return
@@ -214,7 +251,7 @@ class Assistant:
             yield TokenEvent(answer)
             streamed = answer
 
-        if plan.outcome in UNRESOLVED and self._unresolved_before(history) and not plan.handoff:
+        if plan.outcome in UNRESOLVED_OUTCOMES and self._unresolved_before(history) and not plan.handoff:
             answer = f"{answer} {say('handoff_failing', language)}"
             plan.handoff, replaced = True, True
         if plan.handoff:
@@ -227,12 +264,14 @@ class Assistant:
             intent=plan.intent,
             citations=[s.citation() for s in cited if f"[{s.number}]" in answer] or [s.citation() for s in cited[:3]],
             product_ids=[p.id for p in plan.cards],
+            reasons=plan.reasons,
             order_ids=plan.order_ids,
             outcome="handed_off" if plan.handoff else plan.outcome,
         )
         yield FinalEvent(
             message=message,
             products=plan.cards,
+            reasons=plan.reasons,
             replaced=replaced or answer != streamed,
             handoff=plan.handoff,
             draft=draft,
@@ -277,7 +316,7 @@ class Assistant:
     @staticmethod
     def _unresolved_before(history: list[Message]) -> bool:
         last = next((m for m in reversed(history) if m.role == "assistant"), None)
-        return last is not None and last.outcome in UNRESOLVED
+        return last is not None and last.outcome in UNRESOLVED_OUTCOMES
 
     # --- planning: which facts the answer needs -----------------------------------------
 
@@ -439,6 +478,10 @@ class Assistant:
         elif intent == "recommendation":
             # A recommendation may offer the nearest things we have; a product question may not.
             products = (named + [hit.product for hit in (found or result.hits)])[:4]
+            personal = self._personal_picks(result, found, tools)
+            if personal:
+                products = (named + [pick.product for pick in personal])[:4]
+                plan.reasons = {pick.product.id: pick.reason for pick in personal}
         else:
             # Named products come first; when the shopper names some, others are only context.
             products = (named + [hit.product for hit in found])[: max(3, len(named))]
@@ -456,10 +499,27 @@ class Assistant:
         for product in products:
             plan.sources.add_product(product, focus=text)
         plan.cards = products
+        plan.reasons = {p.id: plan.reasons[p.id] for p in products if p.id in plan.reasons}
         if routing.mentions_policy:
             for hit in tools.search_policies(text, limit=1):
                 plan.sources.add_passage(hit.passage)
         return plan
+
+    def _personal_picks(self, result: SearchResult, found: list[ProductHit], tools: ShopTools) -> list[Recommendation]:
+        """Recommendations for this shopper: the matching products ranked by what they like,
+        or, for "recommend me something", the recommender's picks from the whole catalog."""
+        shopper = tools.shopper
+        if self._recommender is None or self._profiles is None or not (shopper.customer_id or shopper.session_id):
+            return []
+        profile = self._profiles.profile(shopper.customer_id, shopper.session_id, self._db.product)
+        max_price = result.filters.max_price or profile.budget
+        if found:
+            return self._recommender.recommend(
+                profile, k=4, candidates=[hit.product.id for hit in found], max_price=max_price
+            )
+        if _GENERIC_WORDS.issuperset(re.findall(r"[a-z']+|[^\x00-\x7f]+", result.text.lower())):
+            return self._recommender.recommend(profile, k=4, max_price=max_price)
+        return []  # a specific thing the store lacks: the nearest matches, not unrelated favourites
 
     # --- generation ----------------------------------------------------------------------
 

@@ -53,6 +53,10 @@ class ShopTools:
         self._policies = policies
         self._shopper = shopper
 
+    @property
+    def shopper(self) -> Shopper:
+        return self._shopper
+
     def search_products(
         self,
         query: str,

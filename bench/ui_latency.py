@@ -85,11 +85,11 @@ def main(argv: list[str] | None = None) -> None:
         "AISLE_MODEL_CACHE": str(HERE.parent / ".aisle" / "models"),
         "HF_HUB_OFFLINE": "1",
     }
+    log_path = HERE / ".work" / "ui-latency.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w")  # the server's own log, to see why a question went unanswered
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "aisle"), "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [str(Path(sys.executable).parent / "aisle"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -109,17 +109,19 @@ def main(argv: list[str] | None = None) -> None:
             for question in QUESTIONS:
                 result = page.evaluate(_MEASURE, question)
                 rows.append({"question": question, **result})
-                print(
-                    f"first text {result['first_token_ms']:7.0f} ms   answer {result['answer_ms']:7.0f} ms   {question}"
-                )
+                first = result["first_token_ms"]
+                shown = f"{first:7.0f} ms" if first is not None else "   none   "
+                print(f"first text {shown}   answer {result['answer_ms']:7.0f} ms   {question}")
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
     firsts = [r["first_token_ms"] for r in rows if r["first_token_ms"] is not None]
     answers = [r["answer_ms"] for r in rows]
     summary = {
         "llm": args.llm,
+        "unanswered": [r["question"] for r in rows if r["first_token_ms"] is None],
         "first_text_ms": {"p50": round(percentile(firsts, 50)), "p95": round(percentile(firsts, 95))},
         "answer_ms": {"p50": round(percentile(answers, 50)), "p95": round(percentile(answers, 95))},
         "rows": rows,

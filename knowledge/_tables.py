@@ -67,6 +67,8 @@ class EventRow(Base):
     variant_id: Mapped[str | None] = mapped_column(String(128))
     query: Mapped[str | None] = mapped_column(Text)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
+    placement: Mapped[str | None] = mapped_column(String(32))
+    promo_id: Mapped[str | None] = mapped_column(String(128), index=True)
 
     __table_args__ = (
         Index("ix_events_customer_ts", "customer_id", "ts"),

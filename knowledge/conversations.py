@@ -22,6 +22,8 @@ Role = Literal["shopper", "assistant", "staff"]
 # bot: the assistant answers; handoff: waiting for a person (the assistant still answers);
 # human: a staff member has taken over and the assistant stays silent.
 Mode = Literal["bot", "handoff", "human"]
+# Answer outcomes that leave the shopper without what they asked for (two in a row hand off).
+UNRESOLVED_OUTCOMES = frozenset({"not_found", "unknown", "refused", "order_not_found"})
 
 
 class Citation(Fact):
@@ -49,6 +51,7 @@ class Message(Fact):
     intent: str | None = None
     citations: list[Citation] = Field(default_factory=list)
     product_ids: list[str] = Field(default_factory=list, description="Products shown as cards, in order")
+    reasons: dict[str, str] = Field(default_factory=dict, description="Why a card's product was recommended, by id")
     order_ids: list[str] = Field(default_factory=list)
     verdicts: list[Verdict] = Field(default_factory=list)
     outcome: str | None = Field(default=None, description="answered, not_found, refused, handed_off, repaired, ...")
@@ -179,3 +182,35 @@ class ConversationStore:
         query = select(ConversationRow).order_by(ConversationRow.updated_at.desc()).limit(limit)
         with self._session() as session:
             return [_conversation(row) for row in session.scalars(query)]
+
+    def outcomes(self, since: datetime | None = None) -> dict[str, int]:
+        """How conversations ended, for the store owner: resolved by the assistant, handed
+        off to a person, or left unresolved (the last answer found nothing or refused)."""
+        counts = {"resolved": 0, "handed_off": 0, "unresolved": 0}
+        query = select(ConversationRow.id, ConversationRow.mode)
+        if since is not None:
+            query = query.where(ConversationRow.updated_at >= since)
+        with self._session() as session:
+            modes = dict(session.execute(query).all())
+            rows = session.execute(
+                select(MessageRow.conversation_id, MessageRow.data)
+                .where(MessageRow.role == "assistant", MessageRow.conversation_id.in_(list(modes)))
+                .order_by(MessageRow.conversation_id, MessageRow.seq)
+            ).all()
+        last: dict[str, str | None] = {}
+        handed: set[str] = set()
+        for conversation_id, data in rows:
+            outcome = data.get("outcome")
+            last[conversation_id] = outcome
+            if outcome == "handed_off":
+                handed.add(conversation_id)
+        for conversation_id, mode in modes.items():
+            if conversation_id not in last and mode == "bot":
+                continue  # opened, never answered: not a conversation yet
+            if mode != "bot" or conversation_id in handed:
+                counts["handed_off"] += 1
+            elif last.get(conversation_id) in UNRESOLVED_OUTCOMES:
+                counts["unresolved"] += 1
+            else:
+                counts["resolved"] += 1
+        return counts

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import create_engine, delete, event, func, select, update
+from sqlalchemy import create_engine, delete, event, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -66,6 +66,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Add columns that a newer Aisle declares to tables an older one created.
+
+    `create_all` makes missing tables but never alters existing ones. Every column added
+    since the first release is nullable, so adding it is the whole upgrade; a change that
+    needs more (a type change, a backfill) would need a real migration tool.
+    """
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
 class StoreDatabase:
     """Typed reads and idempotent writes of the store's facts.
 
@@ -86,6 +105,7 @@ class StoreDatabase:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
         # Public so that other stores of facts (conversations) share the engine and its pool.
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -237,13 +257,22 @@ class StoreDatabase:
             )
             return [Order.model_validate(item) for item in session.scalars(query)]
 
+    def orders(self) -> list[Order]:
+        """Every order, oldest first, whoever placed it (a customer with no events included)."""
+        with self.sessions() as session:
+            query = select(OrderRow.data).order_by(OrderRow.created_at, OrderRow.id)
+            return [Order.model_validate(item) for item in session.scalars(query)]
+
     def events(
         self,
         customer_id: str | None = None,
         session_id: str | None = None,
         since: datetime | None = None,
+        placement: str | None = None,
+        kinds: tuple[str, ...] | None = None,
     ) -> list[Event]:
-        """Events oldest first, optionally for one shopper and/or since a time."""
+        """Events oldest first, optionally for one shopper, since a time, of some kinds, or
+        shown in one placement."""
         query = select(EventRow).order_by(EventRow.ts, EventRow.id)
         if customer_id is not None:
             query = query.where(EventRow.customer_id == customer_id)
@@ -251,6 +280,10 @@ class StoreDatabase:
             query = query.where(EventRow.session_id == session_id)
         if since is not None:
             query = query.where(EventRow.ts >= since)
+        if placement is not None:
+            query = query.where(EventRow.placement == placement)
+        if kinds is not None:
+            query = query.where(EventRow.kind.in_(kinds))
         columns = EventRow.__table__.columns.keys()
         with self.sessions() as session:
             return [Event.model_validate({c: getattr(row, c) for c in columns}) for row in session.scalars(query)]

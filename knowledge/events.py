@@ -9,7 +9,10 @@ from pydantic import Field, model_validator
 
 from knowledge._fields import Fact, Text, UtcDatetime
 
-EventKind = Literal["view", "search", "add_to_cart", "purchase"]
+# `impression` and `click` measure what the store showed (a recommendation, a promo
+# variant) and what the shopper opened; the others are the shopper's own actions.
+EventKind = Literal["view", "search", "add_to_cart", "purchase", "impression", "click"]
+Placement = Literal["recommendation", "promo", "chat", "search"]
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 
 
@@ -30,6 +33,8 @@ class Event(Fact):
     variant_id: str | None = None
     query: Text | None = None
     quantity: int = Field(default=1, ge=1)
+    placement: Placement | None = None
+    promo_id: str | None = Field(default=None, max_length=128)
 
     @model_validator(mode="after")
     def _check(self) -> Event:
@@ -40,18 +45,19 @@ class Event(Fact):
         if self.kind != "search" and not self.product_id:
             raise ValueError(f"a {self.kind} event needs the product_id")
         if not self.id:
-            key = "|".join(
-                str(part or "")
-                for part in (
-                    self.kind,
-                    self.ts.isoformat(),
-                    self.customer_id,
-                    self.session_id,
-                    self.product_id,
-                    self.variant_id,
-                    self.query,
-                    self.quantity,
-                )
-            )
+            parts = [
+                self.kind,
+                self.ts.isoformat(),
+                self.customer_id,
+                self.session_id,
+                self.product_id,
+                self.variant_id,
+                self.query,
+                self.quantity,
+            ]
+            # Appended only when set, so events without them keep the ids they always had.
+            if self.placement or self.promo_id:
+                parts += [self.placement, self.promo_id]
+            key = "|".join(str(part or "") for part in parts)
             object.__setattr__(self, "id", hashlib.sha256(key.encode()).hexdigest()[:32])
         return self

@@ -123,6 +123,14 @@ class VectorCollection:
             embeddings=[np.asarray(v, dtype=np.float32) for v in vectors],
         )
 
+    def embeddings(self, ids: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Stored vectors by id (all of them without `ids`), read back rather than re-embedded."""
+        if ids is not None and not ids:
+            return {}
+        found = self._collection.get(ids=list(ids) if ids is not None else None, include=["embeddings"])
+        vectors = found["embeddings"] if found["embeddings"] is not None else []
+        return {doc_id: np.asarray(v, dtype=np.float32) for doc_id, v in zip(found["ids"], vectors, strict=True)}
+
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Mapping[str, MetadataValue]]) -> None:
         """Change metadata (a price, a stock flag) without re-embedding the text."""
         if ids:

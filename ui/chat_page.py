@@ -38,11 +38,13 @@ CHAT_CSS = """
 #aisle-cards .price { font-size: 1.1rem; }
 #aisle-cards .out { color: #b42318; }
 #aisle-cards .in { color: #027a48; }
+#aisle-cards .why { font-size: .85rem; opacity: .8; }
 """
 
 
-def product_cards(products: list[Product]) -> str:
-    """Cards as HTML, every value escaped (titles come from the store's catalog file)."""
+def product_cards(products: list[Product], reasons: dict[str, str] | None = None) -> str:
+    """Cards as HTML, every value escaped (titles come from the store's catalog file);
+    a recommended product says why it was picked."""
     if not products:
         return ""
     cards = []
@@ -54,11 +56,14 @@ def product_cards(products: list[Product]) -> str:
         )
         stock = '<span class="in">In stock</span>' if product.in_stock else '<span class="out">Out of stock</span>'
         link = escape(product.url or f"/products/{product.id}")
+        why = (reasons or {}).get(product.id)
+        reason = f'<div class="why" data-aisle="reason">{escape(why)}</div>' if why else ""
         cards.append(
             f'<div class="card" data-aisle="card" data-product="{escape(product.id)}">{image}'
             f'<div class="title">{escape(product.title)}</div>'
             f'<div class="price">{escape(money(product.price, product.currency))}</div>'
-            f'<div>{stock}</div><a href="{link}" target="_blank" rel="noopener">View product</a></div>'
+            f"<div>{stock}</div>{reason}"
+            f'<a href="{link}" target="_blank" rel="noopener">View product</a></div>'
         )
     return f'<div class="cards">{"".join(cards)}</div>'
 
@@ -90,15 +95,17 @@ class ChatPage:
                 raise gr.Error(str(exc.detail)) from exc
         return Shopper(customer_id=customer_id, session_id=state["session"])
 
-    def _history(self, conversation_id: str) -> tuple[list[dict[str, str]], list[Product], int]:
+    def _history(self, conversation_id: str) -> tuple[list[dict[str, str]], str, int]:
+        """The transcript, the latest answer's product cards (as HTML) and the message count."""
         services = self._services()
         messages = services.conversations.messages(conversation_id)
-        products: list[Product] = []
+        cards = ""
         for message in reversed(messages):
             if message.role == "assistant" and message.product_ids:
                 products = [p for p in map(services.catalog.product, message.product_ids) if p]
+                cards = product_cards(products, message.reasons)
                 break
-        return [_chat_message(m) for m in messages], products, len(messages)
+        return [_chat_message(m) for m in messages], cards, len(messages)
 
     @staticmethod
     def _follow_ups(questions: list[str]) -> list[Any]:
@@ -113,16 +120,16 @@ class ChatPage:
         if not state["session"]:
             state["session"] = "chat-" + secrets.token_urlsafe(18)
         history: list[dict[str, str]] = []
-        products: list[Product] = []
+        cards = ""
         seen = 0
         assistant = self._services().assistant
         if state["conversation"] and assistant is not None:
             try:
                 assistant.conversation_for(state["conversation"], self._shopper(state, request))
-                history, products, seen = self._history(state["conversation"])
+                history, cards, seen = self._history(state["conversation"])
             except ConversationNotFoundError:
                 state["conversation"] = ""  # another shopper's browser, or the data was reset
-        return (state, history, product_cards(products), seen, *self._follow_ups([]))
+        return (state, history, cards, seen, *self._follow_ups([]))
 
     def send(
         self, text: str, state: dict[str, str], history: list[dict[str, str]], request: gr.Request
@@ -152,7 +159,8 @@ class ChatPage:
                 content = event.message.text if event.message else _WAITING_NOTE
                 history[-1] = {"role": "assistant", "content": content}
                 seen = len(services.conversations.messages(state["conversation"]))
-                yield (history, "", state, product_cards(event.products), seen, *self._follow_ups(event.follow_ups))
+                cards = product_cards(event.products, event.reasons)
+                yield (history, "", state, cards, seen, *self._follow_ups(event.follow_ups))
 
     def ask_for_person(
         self, state: dict[str, str], history: list[dict[str, str]], request: gr.Request
@@ -163,8 +171,8 @@ class ChatPage:
             yield from self.send(_HANDOFF_TEXT, state, history, request)
             return
         assistant.request_handoff(state["conversation"], self._shopper(state, request))
-        history, products, seen = self._history(state["conversation"])
-        yield (history, "", state, product_cards(products), seen, *self._follow_ups([]))
+        history, cards, seen = self._history(state["conversation"])
+        yield (history, "", state, cards, seen, *self._follow_ups([]))
 
     def refresh(self, state: dict[str, str], seen: int) -> tuple[Any, ...]:
         """Every few seconds: show messages that arrived from elsewhere (a staff member's reply)."""
@@ -173,8 +181,8 @@ class ChatPage:
             return gr.update(), gr.update(), seen
         if len(self._services().conversations.messages(conversation)) <= seen:
             return gr.update(), gr.update(), seen
-        history, products, count = self._history(conversation)
-        return history, product_cards(products), count
+        history, cards, count = self._history(conversation)
+        return history, cards, count
 
     def build(self) -> gr.Blocks:
         with gr.Blocks(title="Chat with us", analytics_enabled=False) as page:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from knowledge import KnowledgeError
+from knowledge import PROMO_CHANNELS, KnowledgeError
 from knowledge.converters import CONVERTERS, convert
 from retrieval import SEARCH_MODES, IngestReport, RetrievalError, SearchFilters, ingest_store
 from ui.services import Services, build_services
@@ -195,6 +195,115 @@ def chat(
                     typer.echo("\n  (handed to the support team)", nl=False)
                 typer.echo()
     services.close()
+
+
+@app.command()
+def recommend(
+    customer: Annotated[str, typer.Argument(help="The customer to recommend for (see customers.jsonl).")],
+    k: Annotated[int, typer.Option("-k", "--top", min=1, max=50, help="How many products.")] = 6,
+    max_price: Annotated[float | None, typer.Option(min=0, help="Only products at or under this price.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: ids, titles, prices, reasons, scores.")] = False,
+) -> None:
+    """Recommend products for a customer from their behaviour, with the reason for each."""
+    services = _services()
+    if services.indexer.is_empty() or not services.catalog.current().products:
+        typer.echo("The index is empty; ingesting the configured store first.", err=True)
+        run_ingest(services, services.settings.store_dir)
+    if services.db.customer(customer) is None:
+        typer.secho(f"error: no customer {customer!r} in the store; see customers.jsonl for ids", fg="red", err=True)
+        raise typer.Exit(2)
+    profile = services.profiles.profile(customer, None, services.catalog.product)
+    picks = services.recommender.recommend(
+        profile, k=k, max_price=max_price if max_price is not None else profile.budget
+    )
+    services.close()
+    if as_json:
+        payload = {
+            "customer_id": customer,
+            "profile": profile.explain(),
+            "recommendations": [
+                {
+                    "id": pick.product.id,
+                    "title": pick.product.title,
+                    "price": pick.product.price,
+                    "currency": pick.product.currency,
+                    "in_stock": pick.product.in_stock,
+                    "reason": pick.reason,
+                    "score": round(pick.score, 6),
+                }
+                for pick in picks
+            ],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for line in profile.explain():
+        typer.echo(f"  {line}")
+    if not picks:
+        typer.echo("Nothing to recommend: no product in stock passes the filters.")
+    for rank, pick in enumerate(picks, start=1):
+        product = pick.product
+        typer.echo(
+            f"{rank:2}. {product.title}  {product.price:.2f} {product.currency}  [{product.id}]  — {pick.reason}"
+        )
+
+
+@app.command()
+def promo(
+    product: Annotated[str, typer.Argument(help="The product to promote (its id).")],
+    customer: Annotated[str | None, typer.Option(help="Write for this customer's interests.")] = None,
+    channel: Annotated[str, typer.Option(help="chat_banner, email or product_page.")] = "email",
+    n: Annotated[int, typer.Option("-n", min=1, max=4, help="How many variants.")] = 3,
+    save: Annotated[bool, typer.Option("--save", help="Store the variants (paused) for the A/B test.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Write promo copy variants for a product, every price and discount checked against the data."""
+    if channel not in PROMO_CHANNELS:
+        raise typer.BadParameter(f"choose one of: {', '.join(PROMO_CHANNELS)}", param_hint="--channel")
+    services = _services(with_assistant=True)
+    if services.indexer.is_empty() or not services.catalog.current().products:
+        run_ingest(services, services.settings.store_dir)
+    item = services.catalog.product(product)
+    if item is None:
+        typer.secho(f"error: no product {product!r}; find ids with `aisle search`", fg="red", err=True)
+        raise typer.Exit(2)
+    if customer is not None and services.db.customer(customer) is None:
+        typer.secho(f"error: no customer {customer!r} in the store", fg="red", err=True)
+        raise typer.Exit(2)
+    profile = services.profiles.profile(customer, None, services.catalog.product) if customer else None
+    assert services.promo_writer is not None  # built with_assistant=True
+    drafts = services.promo_writer.write([item], channel, profile=profile, n=n)  # type: ignore[arg-type]
+    rows = []
+    for draft in drafts:
+        variant = draft.to_variant(audience=customer)
+        ctr, cvr = services.predictor.predict(variant, item, profile)
+        variant = variant.model_copy(update={"predicted_ctr": ctr, "predicted_cvr": cvr, "status": "paused"})
+        if save:
+            services.promos.save(variant)
+        rows.append((draft, variant))
+    services.close()
+    if as_json:
+        payload = [
+            {
+                "id": variant.id,
+                "headline": variant.headline,
+                "body": variant.body,
+                "angle": variant.angle,
+                "origin": draft.origin,
+                "predicted_ctr": round(variant.predicted_ctr or 0.0, 4),
+                "checks": [fix.describe() for fix in draft.fixes],
+            }
+            for draft, variant in rows
+        ]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for number, (draft, variant) in enumerate(rows, start=1):
+        typer.echo(f"{number}. [{draft.angle}, {draft.origin}] {variant.headline}")
+        if variant.body:
+            typer.echo(f"   {variant.body}")
+        for fix in draft.fixes:
+            typer.echo(f"   (checked: {fix.describe()})")
+    if save:
+        typer.echo("Saved as paused: put them live at /staff/analytics.")
 
 
 staff_app = typer.Typer(help="Staff accounts for the copilot at /staff.", no_args_is_help=True)

@@ -11,8 +11,18 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from knowledge import EventKind, Message, PolicyPassage, Product
-from retrieval import PolicyHit, ProductHit, SearchResult
+from knowledge import (
+    EventKind,
+    Message,
+    Placement,
+    PolicyPassage,
+    Product,
+    PromoChannel,
+    PromoStatus,
+    PromoVariant,
+    ShopperProfile,
+)
+from retrieval import PolicyHit, ProductHit, Recommendation, SearchResult
 
 
 class VariantOut(BaseModel):
@@ -195,10 +205,12 @@ class ProductCard(BaseModel):
     stock: int | None
     image_url: str | None
     url: str
+    reason: str | None = Field(default=None, description='Why it was recommended: "Bought together with …".')
 
     @classmethod
-    def of(cls, product: Product) -> ProductCard:
+    def of(cls, product: Product, reason: str | None = None) -> ProductCard:
         return cls(
+            reason=reason,
             id=product.id,
             title=product.title,
             price=product.price,
@@ -233,7 +245,7 @@ class MessageOut(BaseModel):
             text=message.text,
             created_at=message.created_at,
             citations=[CitationOut(kind=c.kind, ref=c.ref, label=c.label) for c in message.citations],
-            products=[ProductCard.of(p) for p in products],
+            products=[ProductCard.of(p, message.reasons.get(p.id)) for p in products],
         )
 
 
@@ -260,6 +272,10 @@ class EventIn(BaseModel):
     query: str | None = Field(default=None, max_length=500)
     quantity: int = Field(default=1, ge=1, le=10_000)
     ts: datetime | None = Field(default=None, description="When it happened; default now.")
+    placement: Placement | None = Field(
+        default=None, description="Where the product was shown: recommendation, promo, chat or search."
+    )
+    promo_id: str | None = Field(default=None, max_length=128, description="The promo copy variant shown or clicked.")
 
 
 class EventAccepted(BaseModel):
@@ -332,6 +348,7 @@ class StaffConversationDetail(BaseModel):
     orders: list[OrderSummary]
     messages: list[StaffMessageOut]
     sources: list[SourceOut] = Field(description="What the assistant's latest answer drew on.")
+    profile: ProfileOut | None = Field(default=None, description="What the store has learned about the shopper.")
 
 
 class SuggestionOut(BaseModel):
@@ -341,3 +358,147 @@ class SuggestionOut(BaseModel):
 
 class StaffReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
+
+
+# --- personalisation ---------------------------------------------------------------------
+
+
+class PreferenceOut(BaseModel):
+    kind: str
+    value: str
+    said: str = Field(description="The shopper's own words it was read from.")
+    ts: datetime
+
+
+class ProfileOut(BaseModel):
+    """What the store believes about a shopper, and why ("why am I seeing this")."""
+
+    categories: dict[str, float] = Field(description="Category affinities, the strongest 1.0.")
+    brands: dict[str, float]
+    price_band: dict[str, float] | None = Field(description="low, typical and high price of what they looked at.")
+    preferences: list[PreferenceOut]
+    recent_searches: list[str]
+    events_used: int
+    cleared_at: datetime | None
+    explanation: list[str] = Field(description="The profile in plain sentences, for the shopper.")
+
+    @classmethod
+    def of(cls, profile: ShopperProfile) -> ProfileOut:
+        return cls(
+            categories=dict(list(profile.categories.items())[:10]),
+            brands=dict(list(profile.brands.items())[:10]),
+            price_band=profile.price_band.model_dump() if profile.price_band else None,
+            preferences=[PreferenceOut(kind=p.kind, value=p.value, said=p.said, ts=p.ts) for p in profile.preferences],
+            recent_searches=profile.searches,
+            events_used=profile.event_count,
+            cleared_at=profile.cleared_at,
+            explanation=profile.explain(),
+        )
+
+
+class RecommendationOut(BaseModel):
+    product: ProductCard
+    reason: str = Field(description='Why it is recommended, from the data: "Bought together with …".')
+    score: float
+
+    @classmethod
+    def of(cls, recommendation: Recommendation) -> RecommendationOut:
+        return cls(
+            product=ProductCard.of(recommendation.product, recommendation.reason),
+            reason=recommendation.reason,
+            score=round(recommendation.score, 6),
+        )
+
+
+# --- promo copy and analytics ------------------------------------------------------------
+
+
+class Rate(BaseModel):
+    value: float | None = Field(description="Successes per trial; null before any trial.")
+    low: float | None = Field(description="95% Wilson interval, low end.")
+    high: float | None
+
+
+class PromoOut(BaseModel):
+    id: str
+    product_ids: list[str]
+    channel: str
+    audience: str | None
+    headline: str
+    body: str
+    angle: str | None
+    status: str
+    created_at: datetime
+    predicted_ctr: float | None
+
+    @classmethod
+    def of(cls, variant: PromoVariant) -> PromoOut:
+        return cls(
+            id=variant.id,
+            product_ids=variant.product_ids,
+            channel=variant.channel,
+            audience=variant.audience,
+            headline=variant.headline,
+            body=variant.body,
+            angle=variant.angle,
+            status=variant.status,
+            created_at=variant.created_at,
+            predicted_ctr=variant.predicted_ctr,
+        )
+
+
+class ServedPromo(BaseModel):
+    """A promo chosen for this shopper; its impression is already recorded. Post a `click`
+    (and later `purchase`) event with this `promo_id` and `placement: "promo"`."""
+
+    promo: PromoOut
+    product: ProductCard
+
+
+class PromoRequest(BaseModel):
+    product_ids: list[str] = Field(min_length=1, max_length=5)
+    channel: PromoChannel = "chat_banner"
+    customer_id: str | None = Field(default=None, max_length=128, description="Write for this customer's profile.")
+    segment: str | None = Field(default=None, max_length=80, description='A few words, e.g. "runners on a budget".')
+    n: int = Field(default=3, ge=1, le=4)
+
+
+class PromoDraftOut(BaseModel):
+    variant: PromoOut
+    origin: str = Field(description="model, or template when the model's copy failed the check")
+    notes: list[str] = Field(description="What the grounding check repaired or dropped.")
+
+
+class PromoStatusIn(BaseModel):
+    status: PromoStatus
+
+
+class PromoResultOut(PromoOut):
+    product_titles: list[str]
+    impressions: int
+    clicks: int
+    purchases: int
+    ctr: Rate
+    cvr: Rate = Field(description="Purchases per click.")
+    share: float = Field(description="Share of this test's impressions.")
+    p_best: float = Field(description="Posterior probability that this variant is the best.")
+    winning: bool
+
+
+class RecommendationStats(BaseModel):
+    impressions: int
+    clicks: int
+    purchases: int = Field(description="Purchases of a recommended product after clicking it.")
+    ctr: Rate
+
+
+class ChatOutcomes(BaseModel):
+    resolved: int
+    handed_off: int
+    unresolved: int
+
+
+class AnalyticsOut(BaseModel):
+    chat: ChatOutcomes
+    recommendations: RecommendationStats
+    promos: list[PromoResultOut]

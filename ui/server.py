@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from agent import AgentError
 from knowledge import KnowledgeError
 from retrieval import RetrievalError, ingest_store
-from ui import pages, shopper_api, staff
+from ui import pages, personal_api, promo_api, shopper_api, staff
 from ui.chat_page import CHAT_CSS, ChatPage
 from ui.schemas import ErrorOut
 from ui.services import Services, build_services, load_secret
@@ -71,7 +71,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST"],
+        allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "X-Aisle-Session"],
     )
 
@@ -82,6 +82,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         return JSONResponse(status_code=exc.status_code, content={"detail": str(exc)})
 
     app.include_router(shopper_api.router)
+    app.include_router(personal_api.router)
+    app.include_router(promo_api.router)
     app.include_router(staff.router)
     app.include_router(pages.router)
     # Gradio's handlers run after start-up, so they read the services the lifespan built.

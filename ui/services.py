@@ -5,12 +5,24 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from agent import SHIPPED_INTENT_WEIGHTS, Assistant, ChatModel, IntentClassifier, MatchThresholds, load_chat_model
-from knowledge import ConversationStore, StaffAccounts, StoreDatabase
+from agent import (
+    SHIPPED_INTENT_WEIGHTS,
+    Assistant,
+    ChatModel,
+    EffectPredictor,
+    IntentClassifier,
+    MatchThresholds,
+    PromoExperiment,
+    PromoWriter,
+    ThompsonBandit,
+    load_chat_model,
+)
+from knowledge import ConversationStore, ProfileStore, PromoStore, StaffAccounts, StoreDatabase
 from retrieval import (
     CatalogCache,
     CatalogIndexer,
     Embedder,
+    FreshRecommender,
     PolicySearch,
     ProductSearch,
     VectorCollection,
@@ -57,6 +69,12 @@ class Services:
     assistant: Assistant | None
     staff: StaffAccounts
     tokens: ShopperTokens
+    profiles: ProfileStore
+    recommender: FreshRecommender
+    promos: PromoStore
+    predictor: EffectPredictor
+    experiment: PromoExperiment
+    promo_writer: PromoWriter | None
 
     def close(self) -> None:
         self.db.close()
@@ -83,7 +101,15 @@ def build_services(
     products = ProductSearch(catalog, product_vectors, embedder)
     policies = PolicySearch(catalog, policy_vectors, embedder)
     conversations = ConversationStore(db)
+    profiles = ProfileStore(db)
+    recommender = FreshRecommender(db, product_vectors)
+    promos = PromoStore(db)
+    # Learned from the store's own promo log at start-up; with no log yet it predicts base rates.
+    predictor = EffectPredictor().fit_from_log(
+        promos, catalog.product, lambda customer, session: profiles.profile(customer, session, catalog.product)
+    )
     assistant = None
+    promo_writer = None
     if with_assistant:
         model = model or load_chat_model(settings.llm, cache_dir=settings.model_cache, threads=settings.threads)
         # The shipped intent weights read e5-small vectors; with another embedder the rules route alone.
@@ -97,7 +123,10 @@ def build_services(
             store_name=settings.store_name,
             thresholds=THRESHOLDS[embedder.name],
             intents=intents,
+            profiles=profiles,
+            recommender=recommender,
         )
+        promo_writer = PromoWriter(model, store_name=settings.store_name, named_in=products.named_in)
     return Services(
         settings=settings,
         db=db,
@@ -111,4 +140,10 @@ def build_services(
         assistant=assistant,
         staff=StaffAccounts(db),
         tokens=ShopperTokens(load_secret(settings)),
+        profiles=profiles,
+        recommender=recommender,
+        promos=promos,
+        predictor=predictor,
+        experiment=PromoExperiment(promos, ThompsonBandit(), predictor),
+        promo_writer=promo_writer,
     )

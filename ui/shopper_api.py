@@ -139,7 +139,11 @@ def request_handoff(conversation_id: str, services: ServicesDep, shopper: Shoppe
 
 @router.post("/api/events", status_code=201)
 def record_event(body: EventIn, services: ServicesDep, shopper: ShopperDep) -> EventAccepted:
-    """Record what the shopper did (viewed, searched, added to cart, bought): it shapes their profile."""
+    """Record what the shopper did (viewed, searched, added to cart, bought): it shapes their profile.
+
+    `impression` and `click` with a `placement` (and a `promo_id` for promo copy) measure
+    what the store showed and what the shopper opened: the A/B results and analytics.
+    """
     try:
         event = Event(
             kind=body.kind,
@@ -150,12 +154,16 @@ def record_event(body: EventIn, services: ServicesDep, shopper: ShopperDep) -> E
             variant_id=body.variant_id,
             query=body.query,
             quantity=body.quantity,
+            placement=body.placement,
+            promo_id=body.promo_id,
         )
     except ValidationError as exc:
         reasons = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
         raise HTTPException(422, reasons) from exc
     if event.product_id and services.catalog.product(event.product_id) is None:
         raise HTTPException(422, f"no product with id {event.product_id!r}; events must name catalog products")
+    if event.promo_id and services.promos.get(event.promo_id) is None:
+        raise HTTPException(422, f"no promo {event.promo_id!r}; use the promo_id GET /api/promos returned")
     counts = services.db.add_events([event])
     return EventAccepted(id=event.id, stored=counts.added == 1)
 

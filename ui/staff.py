@@ -16,6 +16,7 @@ from ui.schemas import (
     ConversationSummary,
     CustomerOut,
     OrderSummary,
+    ProfileOut,
     SourceOut,
     StaffConversationDetail,
     StaffMessageOut,
@@ -169,6 +170,11 @@ def conversation_detail(conversation_id: str, services: ServicesDep, staff: Staf
         ],
         messages=[StaffMessageOut.of_staff(m, cards(services, m.product_ids)) for m in messages],
         sources=[_source(services, c) for c in latest.citations] if latest else [],
+        profile=ProfileOut.of(
+            services.profiles.profile(conversation.customer_id, conversation.session_id, services.catalog.product)
+        )
+        if conversation.customer_id or conversation.session_id
+        else None,
     )
 
 

@@ -155,6 +155,7 @@ header :focus-visible{outline-color:#fff}
 @media (prefers-reduced-motion:reduce){i{animation:none!important}}
 .cards{display:flex;flex-direction:column;gap:8px;margin-top:8px;width:100%}
 .card{display:flex;gap:10px;align-items:center;background:#fff;border:1px solid var(--line);border-radius:12px;padding:8px}
+.card .why{font-size:12px;color:var(--muted,#667085)}
 .card img{width:56px;height:56px;object-fit:contain;border-radius:8px;flex:none}
 .card div{flex:1;min-width:0}
 .title{font-weight:600;font-size:14px;overflow-wrap:anywhere}
@@ -254,7 +255,8 @@ function card(p) {
   return h("div", { class: "card", role: "listitem", "data-aisle": "card", "data-product-id": p.id }, img,
     h("div", {}, h("div", { class: "title", text: p.title }),
       h("div", { class: "meta" }, h("b", { text: money(p.price, p.currency) }), " \u00b7 ",
-        h("span", { class: p.in_stock ? "in" : "out", text: p.in_stock ? "In stock" : "Out of stock" }))),
+        h("span", { class: p.in_stock ? "in" : "out", text: p.in_stock ? "In stock" : "Out of stock" })),
+      p.reason && h("div", { class: "why", "data-aisle": "reason", text: p.reason })),
     href && h("a", { href, "aria-label": "View " + p.title, text: "View" }));
 }
 
