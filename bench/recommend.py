@@ -18,11 +18,12 @@ Two data sets, each with one split shared by every method:
   answer away), and the customer's events up to then are the query.
 
 Every method ranks the full catalog (no sampled negatives), minus what the query already
-holds. Hyperparameters (item-kNN neighbours/damping/shrinkage, EASE regularisation, ALS
-factors/alpha) and the
-fusion weights are chosen on a validation split carved out of the training data (the last
-15% of training baskets; the second-to-last item per customer) and the test split is
-scored once. Writes bench/results/recommend.json.
+holds. Hyperparameters (item-kNN neighbours/damping/shrinkage/support, EASE
+regularisation, ALS factors/alpha) and the fusion weights are chosen on a validation split
+carved out of the training data (the last 15% of training baskets; the second-to-last item
+per customer) and the test split is scored once. The fused scores put each method on the
+scale its fitted model learned from its own training shoppers, as `Recommender` does.
+Writes bench/results/recommend.json.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from retrieval import (
     ItemKNN,
     MatrixFactorization,
     Recommender,
+    ScoreScale,
     choose_weights,
     fuse,
     load_embedder,
@@ -73,8 +75,8 @@ VALIDATION_SHARE = 0.15
 # C2, BANK CHARGES, AMAZONFEE, PADS, S, DCGS…, gift_0001_…) is a fee, a manual line or a voucher.
 PRODUCT_CODE = re.compile(r"^\d{5}")
 KNN_GRID = [
-    {"neighbours": n, "damping": d, "shrinkage": s}
-    for n, d, s in itertools.product((20, 100, 200), (0.0, 0.5, 1.0), (0.0, 10.0))
+    {"neighbours": n, "damping": d, "shrinkage": s, "support": c}
+    for n, d, s, c in itertools.product((20, 100, 200), (0.0, 0.5, 1.0), (0.0, 10.0), (0.0, 2.0, 5.0))
 ]
 ALS_GRID = [
     {"factors": f, "alpha": a, "regularization": r}
@@ -234,12 +236,14 @@ def events_dataset(events_path: Path, products_path: Path, embedder: str) -> Dat
 
 @dataclass
 class Scored:
-    """Every scorer's (cases, products) scores for one split, with what each case may show."""
+    """Every scorer's (cases, products) scores for one split, with what each case may show and
+    the scales the fitted recommender learned from its training shoppers."""
 
     scores: dict[str, np.ndarray]
     targets: np.ndarray
     allowed: np.ndarray
     seconds: dict[str, float]
+    scales: dict[str, ScoreScale]
 
 
 def quality(scores: np.ndarray, scored: Scored, seed: int) -> dict[str, float]:
@@ -269,7 +273,7 @@ def score_split(
     position = {p.id: i for i, p in enumerate(dataset.products)}
     targets = np.array([position.get(case.target, -1) for case in split.cases])
     allowed = queries.toarray() == 0  # never recommend what the query already holds
-    return recommender, Scored(scores, targets, allowed, seconds), queries
+    return recommender, Scored(scores, targets, allowed, seconds, recommender.scales), queries
 
 
 def tune(
@@ -301,17 +305,20 @@ def run_dataset(dataset: Dataset, seed: int) -> dict[str, Any]:
         return MatrixFactorization(ALSSettings(**setting), seed=seed)
 
     als_setting, als_validation = tune(als, ALS_GRID, recommender, queries, validation, seed)
-    validation.scores["item_knn"] = ItemKNN(**knn_setting).fit(recommender.interactions).scores(queries)
-    validation.scores["ease"] = EASE(**ease_setting).fit(recommender.interactions).scores(queries)
-    validation.scores["matrix_factorization"] = als(als_setting).fit(recommender.interactions).scores(queries)
-    weights = choose_weights(validation.scores, validation.targets, validation.allowed, k=K)
+    # Refit with the chosen settings, so the weights are chosen on the scales those models learn.
+    _, validation, _ = score_split(
+        dataset, dataset.validation, ItemKNN(**knn_setting), als(als_setting), EASE(**ease_setting), seed
+    )
+    weights = choose_weights(validation.scores, validation.targets, validation.allowed, validation.scales, k=K)
     tuning_seconds = time.perf_counter() - started
     has_content = dataset.vectors is not None
     validation_quality: dict[str, Any] = {
         name: quality(validation.scores[name], validation, seed) if has_content or name != "content" else None
         for name in SINGLE
     }
-    validation_quality["fused"] = quality(fuse(validation.scores, weights, validation.allowed), validation, seed)
+    validation_quality["fused"] = quality(
+        fuse(validation.scores, weights, validation.scales, validation.allowed), validation, seed
+    )
     print(
         f"  chosen on validation: item_knn {knn_setting}, EASE {ease_setting}, ALS {als_setting}, "
         f"weights {weights.as_dict()}"
@@ -323,9 +330,9 @@ def run_dataset(dataset: Dataset, seed: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name in SINGLE:
         results[name] = quality(test.scores[name], test, seed) if has_content or name != "content" else None
-    results["fused"] = quality(fuse(test.scores, weights, test.allowed), test, seed)
+    results["fused"] = quality(fuse(test.scores, weights, test.scales, test.allowed), test, seed)
     default = DEFAULT_WEIGHTS if has_content else FusionWeights(**{**DEFAULT_WEIGHTS.as_dict(), "content": 0.0})
-    results["fused_default_weights"] = quality(fuse(test.scores, default, test.allowed), test, seed)
+    results["fused_default_weights"] = quality(fuse(test.scores, default, test.scales, test.allowed), test, seed)
     # What a ranking with no information would score: 10 of the products a case may be shown.
     rankable = test.allowed.sum(axis=1)
     reachable = test.targets >= 0

@@ -31,8 +31,10 @@ from retrieval.weighted_fusion import (
     DEFAULT_WEIGHTS,
     RECOMMENDERS,
     FusionWeights,
+    ScoreScale,
     choose_weights,
     fuse,
+    learn_scales,
     target_ranks,
 )
 
@@ -68,6 +70,7 @@ __all__ = [
     "Recommendation",
     "Recommender",
     "RetrievalError",
+    "ScoreScale",
     "SearchFilters",
     "SearchMode",
     "SearchResult",
@@ -75,6 +78,7 @@ __all__ = [
     "choose_weights",
     "fuse",
     "ingest_store",
+    "learn_scales",
     "load_embedder",
     "maximal_marginal_relevance",
     "open_chroma",

@@ -50,9 +50,12 @@ class ItemKNN:
     Two products are similar when the same shoppers chose both (cosine of their shopper
     sets). A shopper's pairs count less the more products they chose (`damping`: each
     history weighs 1/length^damping), because a wholesale basket of 300 products says
-    little about any one pair. `shrinkage` pulls pairs seen by few shoppers towards 0, and
-    each product keeps only its `neighbours` most similar products, which removes noise
-    and keeps scoring sparse. Defaults are `bench.recommend`'s choice on real baskets.
+    little about any one pair. `shrinkage` pulls pairs of rarely chosen products towards 0
+    (it is added to the cosine's denominator), and `support` discounts a pair by how few
+    shoppers chose both: the similarity is multiplied by n / (n + support), so with
+    support 2 one shared shopper keeps a third of it and twenty keep 91%. Each product
+    keeps only its `neighbours` most similar products, which removes noise and keeps
+    scoring sparse. Defaults are `bench.recommend`'s choice on real baskets.
 
     Example:
         >>> knn = ItemKNN(neighbours=20, damping=1.0).fit(interactions)
@@ -61,12 +64,15 @@ class ItemKNN:
 
     name = "item_knn"
 
-    def __init__(self, neighbours: int = 20, shrinkage: float = 0.0, damping: float = 1.0) -> None:
-        if neighbours < 1 or shrinkage < 0 or damping < 0:
-            raise ValueError("ItemKNN needs neighbours >= 1, shrinkage >= 0 and damping >= 0")
+    def __init__(
+        self, neighbours: int = 20, shrinkage: float = 0.0, damping: float = 1.0, support: float = 2.0
+    ) -> None:
+        if neighbours < 1 or shrinkage < 0 or damping < 0 or support < 0:
+            raise ValueError("ItemKNN needs neighbours >= 1 and shrinkage, damping and support >= 0")
         self.neighbours = neighbours
         self.shrinkage = shrinkage
         self.damping = damping
+        self.support = support
         self.similarity = sparse.csr_matrix((0, 0), dtype=np.float32)
         # How many shoppers chose both products: the facts behind "often viewed with".
         self.cooccurrence = sparse.csr_matrix((0, 0), dtype=np.float32)
@@ -80,6 +86,12 @@ class ItemKNN:
         norms = np.sqrt(np.asarray(damped.sum(axis=0), dtype=np.float32).ravel())
         values = pairs.data / (norms[pairs.row] * norms[pairs.col] + self.shrinkage)
         similarity = sparse.csr_matrix((values, (pairs.row, pairs.col)), shape=pairs.shape, dtype=np.float32)
+        if self.support:
+            # Cosine alone rates two products chosen by the same single shopper as alike as
+            # two that hundreds chose together; one random cart should count for little.
+            confidence = self.cooccurrence.copy()
+            confidence.data = confidence.data / (confidence.data + self.support)
+            similarity = sparse.csr_matrix(similarity.multiply(confidence), dtype=np.float32)
         self.similarity = _top_per_row(similarity, self.neighbours)
         return self
 
@@ -132,7 +144,7 @@ class MatrixFactorization:
     solved for from its interests at scoring time, so a shopper or basket the model has
     never seen is scored without refitting. With fewer than `min_histories` histories of
     two or more products there is nothing to factorise: the latent factors would be
-    noise (which per-shopper rescaling would then stretch to full weight), so the model
+    noise that its fusion scale would learn as if it were signal, so the model
     scores every product 0 and the other scorers decide.
 
     Example:

@@ -2,10 +2,12 @@
 
 Popularity, item-kNN, EASE and matrix factorisation learn from what shoppers did; content
 matches the shopper's interest embedding against the catalog. Each scorer's scores are
-rescaled to 0..1 per shopper before they are weighted, so a weight means the same
-whatever the scorer's scale. The weights are chosen on a validation split
-(`choose_weights`, run by `bench.recommend`). Every recommendation says why, from the
-data: a product it was bought with, the category the shopper likes, its popularity.
+put on a scale learned at fit time from the training shoppers' own scores before they are
+weighted (`ScoreScale`), so a weight means the same whatever the scorer's units and weak
+evidence (a pair of random carts) stays weak for every shopper. The weights are chosen on
+a validation split (`choose_weights`, run by `bench.recommend`). Every recommendation says
+why, from the data: a product it was bought with, the category the shopper likes, its
+popularity.
 """
 
 from __future__ import annotations
@@ -21,13 +23,23 @@ from knowledge import EVENT_WEIGHTS, Event, Order, Product, ShopperProfile, Stor
 from retrieval.collaborative import EASE, ItemKNN, MatrixFactorization, Popularity
 from retrieval.content_based import ContentBased, maximal_marginal_relevance
 from retrieval.vector_store import VectorCollection
-from retrieval.weighted_fusion import COLD_START_WEIGHTS, DEFAULT_WEIGHTS, FusionWeights, fuse, rescale
+from retrieval.weighted_fusion import (
+    COLD_START_WEIGHTS,
+    DEFAULT_WEIGHTS,
+    FusionWeights,
+    ScoreScale,
+    fuse,
+    learn_scales,
+)
 
 # MMR re-ranks this many of the best candidates per result; further down the list the
 # relevance is too low for variety to be worth it.
 POOL_PER_RESULT = 5
 # "Similar to X" needs X among the product's this-many nearest neighbours (or its nearest 5%).
 SIMILAR_NEIGHBOURS = 5
+# Each scorer's scale is learned from this many training shoppers (a seeded sample): enough
+# for a stable 99th percentile, and small enough that a 14,000-basket fit stays quick.
+SCALE_SHOPPERS = 1000
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,7 @@ class Recommender:
         self.content = ContentBased(self._vectors)
         bought = self.matrix(dict.fromkeys(basket, 1.0) for basket in baskets)
         self._bought_together = (bought.T @ bought).tocsr()
+        self.scales = self._learn_scales()
 
     @classmethod
     def from_store(
@@ -142,6 +155,16 @@ class Recommender:
                     values.append(weight)
         shape = (count, len(self.products))
         return sparse.csr_matrix((np.asarray(values, np.float32), (rows, cols)), shape=shape, dtype=np.float32)
+
+    def _learn_scales(self) -> dict[str, ScoreScale]:
+        """Each scorer's scale, from what it scores for (a sample of) the shoppers it was fit on,
+        over the products they haven't chosen: what a shopper would be shown."""
+        shoppers = self.interactions.shape[0]
+        rows = np.arange(shoppers)
+        if shoppers > SCALE_SHOPPERS:
+            rows = np.sort(np.random.default_rng(0).choice(shoppers, SCALE_SHOPPERS, replace=False))
+        queries = self.interactions[rows]
+        return learn_scales(self.method_scores(queries), queries.toarray() == 0)
 
     def method_scores(self, queries: sparse.csr_matrix) -> dict[str, np.ndarray]:
         """Every scorer's (queries, products) scores, before fusion."""
@@ -174,7 +197,7 @@ class Recommender:
         query = self.matrix([interests])
         weights = self.weights if query.nnz else COLD_START_WEIGHTS
         scores = self.method_scores(query)
-        fused = fuse(scores, weights, allowed[None, :])[0]
+        fused = fuse(scores, weights, self.scales, allowed[None, :])[0]
         popularity = self.popularity.counts
         # Best fused score first; equal scores go to the more popular product.
         order = np.lexsort((np.arange(fused.size), -popularity, -fused))
@@ -183,7 +206,9 @@ class Recommender:
             fused[pool], self._vectors[pool], k, diversity, groups=[self.products[i].category for i in pool]
         )
         shares = {
-            name: weight * rescale(scores[name], allowed[None, :])[0] for name, weight in weights.as_dict().items()
+            name: weight * self.scales[name].apply(scores[name][0])
+            for name, weight in weights.as_dict().items()
+            if weight and name in self.scales
         }
         results = []
         for index in (pool[p] for p in picks):
@@ -220,8 +245,10 @@ class Recommender:
     def _reason(self, index: int, profile: ShopperProfile, signals: Mapping[str, float], searched: bool) -> str:
         """The fact that best explains the signals; never a claim the data lacks.
 
-        A product bought together with one the shopper chose is the most specific fact, so
-        it comes first; otherwise the strongest signal that has a fact behind it speaks.
+        A product bought together with one the shopper chose is the most specific fact a
+        shopper can check, so it comes first whenever a collaborative signal contributed,
+        even when the content match weighed more; otherwise the strongest signal that has a
+        fact behind it speaks.
         """
         collaborative = {"item_knn", "matrix_factorization", "ease"} & set(signals)
         if collaborative and (reason := self._together_reason(index, profile, bought_only=True)):

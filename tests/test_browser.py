@@ -94,3 +94,27 @@ def test_a_hand_off_reaches_the_staff_queue_and_an_edited_reply_reaches_the_shop
 
     expect(shopper.locator("#aisle-chatbot")).to_contain_text("Maria from the store", timeout=20_000)
     staff.context.close()
+
+
+def test_a_recommendation_card_says_why_it_was_picked(page: Page, web_server: str) -> None:
+    ask_in_chat(page, web_server, "Can you recommend something?")
+    reason = page.locator("[data-aisle=card] [data-aisle=reason]").first
+    expect(reason).not_to_be_empty(timeout=ANSWER_TIMEOUT)
+
+
+def test_the_owner_writes_promo_copy_and_puts_it_live_from_the_analytics_page(page: Page, web_server: str) -> None:
+    sign_in_staff(page, web_server)
+    page.get_by_role("link", name="Analytics & promos").click()
+    expect(page).to_have_url(f"{web_server}/staff/analytics")
+    expect(page.locator("[data-analytics=chat]")).to_contain_text("conversations")
+    page.fill("input[name=product_id]", "107")
+    page.fill("input[name=n]", "1")
+    page.get_by_role("button", name="Write variants").click()
+    draft = page.locator("[data-draft]").first
+    expect(draft).to_contain_text("Beats Flex", timeout=ANSWER_TIMEOUT)
+    promo_id = draft.get_attribute("data-draft")
+    row = page.locator(f"[data-promo='{promo_id}']")
+    expect(row).to_be_visible(timeout=15_000)
+    if row.locator(".pill").inner_text() == "paused":
+        row.get_by_role("button", name="Resume").click()
+    expect(row.locator(".pill")).to_have_text("live", timeout=15_000)
