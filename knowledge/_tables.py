@@ -90,6 +90,8 @@ class ConversationRow(Base):
     customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
     session_id: Mapped[str | None] = mapped_column(String(128), index=True)
     mode: Mapped[str] = mapped_column(String(16))
+    # The staff member who took the conversation over (mode "human"), else None.
+    assignee: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 

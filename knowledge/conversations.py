@@ -63,6 +63,7 @@ class Conversation(Fact):
     customer_id: str | None = None
     session_id: str | None = None
     mode: Mode = "bot"
+    assignee: str | None = None
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
@@ -77,6 +78,7 @@ def _conversation(row: ConversationRow) -> Conversation:
         customer_id=row.customer_id,
         session_id=row.session_id,
         mode=row.mode,  # type: ignore[arg-type]
+        assignee=row.assignee,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -151,12 +153,13 @@ class ConversationStore:
             rows = list(session.scalars(query))
         return [Message.model_validate(data) for data in reversed(rows)]
 
-    def set_mode(self, conversation_id: str, mode: Mode) -> None:
+    def set_mode(self, conversation_id: str, mode: Mode, assignee: str | None = None) -> None:
+        """Change who answers; `assignee` names the staff member taking over (mode "human")."""
         with self._session.begin() as session:
             session.execute(
                 update(ConversationRow)
                 .where(ConversationRow.id == conversation_id)
-                .values(mode=mode, updated_at=_now())
+                .values(mode=mode, assignee=assignee if mode == "human" else None, updated_at=_now())
             )
 
     def for_shopper(self, customer_id: str | None = None, session_id: str | None = None) -> list[Conversation]:

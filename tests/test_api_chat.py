@@ -121,8 +121,11 @@ def test_a_person_takes_over_and_the_assistant_stays_silent(web_server: str) -> 
     transcript = httpx.get(f"{web_server}/api/conversations/{conversation_id}", headers=shopper).json()
     assert transcript["mode"] == "human"
     assert [m["role"] for m in transcript["messages"]][-2:] == ["staff", "shopper"]
+    # Colleagues see who has it.
+    assert staff.get(f"/api/staff/conversations/{conversation_id}").json()["assignee"] == STAFF_USER
 
-    staff.post(f"/api/staff/conversations/{conversation_id}/handback")
+    handed_back = staff.post(f"/api/staff/conversations/{conversation_id}/handback").json()
+    assert handed_back["mode"] == "bot" and handed_back["assignee"] is None
     again = chat(web_server, "hi", shopper, conversation_id)
     assert again[-1][1]["message"]["role"] == "assistant"
 

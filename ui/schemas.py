@@ -289,6 +289,7 @@ class EventAccepted(BaseModel):
 class ConversationSummary(BaseModel):
     id: str
     mode: str
+    assignee: str | None = Field(description="The staff member who has taken the conversation over.")
     customer_id: str | None
     customer_name: str | None
     updated_at: datetime
@@ -344,6 +345,7 @@ class OrderSummary(BaseModel):
 class StaffConversationDetail(BaseModel):
     id: str
     mode: str
+    assignee: str | None
     customer: CustomerOut | None
     orders: list[OrderSummary]
     messages: list[StaffMessageOut]

@@ -92,6 +92,7 @@ def _summary(services: Services, conversation: Conversation) -> ConversationSumm
     return ConversationSummary(
         id=conversation.id,
         mode=conversation.mode,
+        assignee=conversation.assignee,
         customer_id=conversation.customer_id,
         customer_name=customer.name if customer else None,
         updated_at=conversation.updated_at,
@@ -146,6 +147,7 @@ def conversation_detail(conversation_id: str, services: ServicesDep, staff: Staf
     return StaffConversationDetail(
         id=conversation.id,
         mode=conversation.mode,
+        assignee=conversation.assignee,
         customer=CustomerOut(
             id=customer.id,
             name=customer.name,
@@ -191,8 +193,8 @@ def reply(conversation_id: str, body: StaffReplyIn, services: ServicesDep, staff
     """Send a reply to the shopper as staff. Replying takes the conversation over from the assistant."""
     conversation = _conversation(services, conversation_id)
     message = services.conversations.append(conversation_id, "staff", body.text.strip(), author=staff)
-    if conversation.mode != "human":
-        services.conversations.set_mode(conversation_id, "human")
+    if conversation.mode != "human" or conversation.assignee is None:
+        services.conversations.set_mode(conversation_id, "human", assignee=staff)
     return StaffMessageOut.of_staff(message, [])
 
 
@@ -200,7 +202,7 @@ def reply(conversation_id: str, body: StaffReplyIn, services: ServicesDep, staff
 def take_over(conversation_id: str, services: ServicesDep, staff: StaffDep) -> ConversationSummary:
     """A person answers from now on; the assistant stays silent in this conversation."""
     _conversation(services, conversation_id)
-    services.conversations.set_mode(conversation_id, "human")
+    services.conversations.set_mode(conversation_id, "human", assignee=staff)
     return _summary(services, _conversation(services, conversation_id))
 
 
