@@ -19,6 +19,7 @@ from agent.intent_model import SHIPPED_WEIGHTS as SHIPPED_INTENT_WEIGHTS
 from agent.intent_model import IntentClassifier
 from agent.llm import ChatMessage, ChatModel, TransformersChatModel, load_chat_model
 from agent.model_files import MODELS
+from agent.pii import redact
 from agent.promo import PROMO_ANGLES, PromoBatch, PromoDraft, PromoWriter
 from agent.promo_check import PromoCheck, PromoFix
 from agent.promo_effect import EffectPredictor, PromoExample
@@ -63,5 +64,6 @@ __all__ = [
     "VariantResult",
     "extract_claims",
     "load_chat_model",
+    "redact",
     "wilson_interval",
 ]

@@ -9,6 +9,7 @@ from string import Template
 from agent.intents import Intent
 from agent.language import Language
 from agent.llm import ChatMessage
+from agent.pii import redact
 from agent.sources import SourceList
 from knowledge import Message
 
@@ -48,9 +49,11 @@ class PromptBuilder:
         messages = [ChatMessage("system", self.system_text(language))]
         for earlier in history[-_HISTORY_MESSAGES:]:
             role = "user" if earlier.role == "shopper" else "assistant"
-            messages.append(ChatMessage(role, earlier.text[:_HISTORY_CHARS]))
+            messages.append(ChatMessage(role, redact(earlier.text[:_HISTORY_CHARS])))
+        # The shopper's own words reach the model without card numbers, e-mails or phone
+        # numbers: no answer needs them, and the store's facts come from the sources.
         turn = self._turn.substitute(
-            sources=sources.numbered() or "(none)", task=_TASKS.get(intent, _TASKS["product"]), message=message
+            sources=sources.numbered() or "(none)", task=_TASKS.get(intent, _TASKS["product"]), message=redact(message)
         )
         messages.append(ChatMessage("user", turn))
         return messages

@@ -22,6 +22,7 @@ from knowledge.errors import KnowledgeError, NotFoundError, StoreFolderError
 from knowledge.events import EVENT_KINDS, Event, EventKind, Placement
 from knowledge.orders import ORDER_STATUSES, Order, OrderItem, OrderStatus, Payment, Shipment
 from knowledge.policies import Policy, PolicyPassage, parse_policy
+from knowledge.privacy import ForgetReport, ShopperData, ShopperExport
 from knowledge.profiles import (
     EVENT_WEIGHTS,
     Preference,
@@ -66,6 +67,7 @@ __all__ = [
     "Event",
     "EventKind",
     "Exposure",
+    "ForgetReport",
     "KnowledgeError",
     "LoadReport",
     "Message",
@@ -90,6 +92,8 @@ __all__ = [
     "Review",
     "RowIssue",
     "Shipment",
+    "ShopperData",
+    "ShopperExport",
     "ShopperProfile",
     "StaffAccounts",
     "StoreDatabase",

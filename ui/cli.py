@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from knowledge import PROMO_CHANNELS, KnowledgeError
+from knowledge import PROMO_CHANNELS, KnowledgeError, ShopperData
 from knowledge.converters import CONVERTERS, convert
 from retrieval import SEARCH_MODES, IngestReport, RetrievalError, SearchFilters, ingest_store
 from ui.services import Services, build_services
@@ -306,6 +306,36 @@ def promo(
         typer.echo("Saved as paused: put them live at /staff/analytics.")
 
 
+@app.command()
+def export(customer: Annotated[str, typer.Argument(help="The customer whose data to export.")]) -> None:
+    """Print everything Aisle holds about a customer, as JSON (a data-access request)."""
+    from ui.schemas import ShopperExportOut
+
+    services = _services()
+    data = ShopperData(services.db).export(customer_id=customer)
+    services.close()
+    typer.echo(ShopperExportOut.of(data).model_dump_json(indent=2))
+
+
+@app.command()
+def forget(
+    customer: Annotated[str, typer.Argument(help="The customer whose data to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Don't ask for confirmation.")] = False,
+) -> None:
+    """Delete a customer's conversations, events and stated preferences (a deletion request)."""
+    if not yes:
+        typer.confirm(f"Delete everything Aisle collected about customer {customer!r}?", abort=True)
+    services = _services()
+    report = ShopperData(services.db).forget(customer_id=customer)
+    services.close()
+    typer.echo(
+        f"Deleted {report.conversations} conversations ({report.messages} messages), {report.events} events "
+        f"and {report.preferences} stated preferences of customer {customer!r}"
+        + (f" and their sessions {', '.join(report.sessions)}." if report.sessions else ".")
+    )
+    typer.echo("Orders and the customer record come from the store's own systems: delete them there.")
+
+
 staff_app = typer.Typer(help="Staff accounts for the copilot at /staff.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 
@@ -363,14 +393,25 @@ def serve(
 ) -> None:
     """Serve the web app and the HTTP API."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from ui.log_privacy import RedactingFilter, redacting_log_config
     from ui.server import create_app
 
     _offline()
     # The app logs what its start-up ingest did; uvicorn configures only its own loggers.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    # No shopper's e-mail, phone or card number reaches the server's log (see ui/log_privacy.py).
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        log_config=redacting_log_config(LOGGING_CONFIG),
+    )
 
 
 @app.command("convert")

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from agent import Shopper
-from knowledge import Event, ShopperProfile
-from ui.schemas import ProfileOut, RecommendationOut
+from knowledge import Event, ShopperData, ShopperProfile
+from ui.schemas import ForgetOut, ProfileOut, RecommendationOut, ShopperExportOut
 from ui.services import Services
-from ui.shopper_api import ServicesDep, ShopperDep
+from ui.shopper_api import LimitedShopperDep, ServicesDep, ShopperDep
 
 router = APIRouter()
 
@@ -39,7 +39,7 @@ def clear_profile(services: ServicesDep, shopper: ShopperDep) -> ProfileOut:
 @router.get("/api/recommendations")
 def recommendations(
     services: ServicesDep,
-    shopper: ShopperDep,
+    shopper: LimitedShopperDep,
     k: Annotated[int, Query(ge=1, le=50, description="How many products.")] = 6,
     max_price: Annotated[float | None, Query(ge=0, description="Only products at or under this price.")] = None,
 ) -> list[RecommendationOut]:
@@ -62,3 +62,29 @@ def recommendations(
         for pick in picks
     )
     return [RecommendationOut.of(pick) for pick in picks]
+
+
+# Orders and the customer record come from the store's own systems (the store folder).
+FORGET_NOTE = (
+    "Your conversations, activity and stated preferences are deleted. Orders and your account "
+    "details belong to the store's own systems: ask the store to delete those there."
+)
+
+
+@router.get("/api/me/data")
+def export_my_data(services: ServicesDep, shopper: LimitedShopperDep) -> ShopperExportOut:
+    """Everything this store's assistant holds about you: account, orders, activity, preferences, chats."""
+    return ShopperExportOut.of(ShopperData(services.db).export(shopper.customer_id, shopper.session_id))
+
+
+@router.delete("/api/me/data")
+def forget_me(services: ServicesDep, shopper: LimitedShopperDep) -> ForgetOut:
+    """Delete your conversations, activity and stated preferences."""
+    report = ShopperData(services.db).forget(shopper.customer_id, shopper.session_id)
+    return ForgetOut(
+        events=report.events,
+        conversations=report.conversations,
+        messages=report.messages,
+        preferences=report.preferences,
+        note=FORGET_NOTE,
+    )

@@ -33,7 +33,7 @@ from ui.schemas import (
     ServedPromo,
 )
 from ui.services import Services
-from ui.shopper_api import ServicesDep, ShopperDep
+from ui.shopper_api import LimitedShopperDep, ServicesDep
 from ui.staff import StaffDep, staff_of
 
 router = APIRouter()
@@ -169,7 +169,7 @@ def analytics(services: ServicesDep, staff: StaffDep) -> AnalyticsOut:
 )
 def serve_promo(
     services: ServicesDep,
-    shopper: ShopperDep,
+    shopper: LimitedShopperDep,
     product_id: Annotated[str, Query(max_length=128)],
     channel: PromoChannel = "chat_banner",
 ) -> ServedPromo | Response:

@@ -14,12 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from knowledge import (
     EventKind,
     Message,
+    Order,
     Placement,
     PolicyPassage,
     Product,
     PromoChannel,
     PromoStatus,
     PromoVariant,
+    ShopperExport,
     ShopperProfile,
 )
 from retrieval import PolicyHit, ProductHit, Recommendation, SearchResult
@@ -341,6 +343,18 @@ class OrderSummary(BaseModel):
     items: list[str]
     tracking: list[str]
 
+    @classmethod
+    def of(cls, order: Order) -> OrderSummary:
+        return cls(
+            id=order.id,
+            status=order.status,
+            created_at=order.created_at,
+            total=order.total,
+            currency=order.currency,
+            items=[f"{i.quantity} x {i.title}" for i in order.items],
+            tracking=[s.tracking_id for s in order.shipments],
+        )
+
 
 class StaffConversationDetail(BaseModel):
     id: str
@@ -504,3 +518,51 @@ class AnalyticsOut(BaseModel):
     chat: ChatOutcomes
     recommendations: RecommendationStats
     promos: list[PromoResultOut]
+
+
+# --- privacy -----------------------------------------------------------------------------
+
+
+class ShopperExportOut(BaseModel):
+    """Everything Aisle holds about the shopper, as JSON."""
+
+    customer: dict | None = Field(description="The store's customer record (saved cards shown by label only).")
+    orders: list[OrderSummary]
+    events: list[dict]
+    preferences: list[PreferenceOut]
+    conversations: list[ConversationOut]
+
+    @classmethod
+    def of(cls, export: ShopperExport) -> ShopperExportOut:
+        customer = export.customer
+        return cls(
+            customer={
+                "id": customer.id,
+                "name": customer.name,
+                "email": customer.email,
+                "phone": customer.phone,
+                "address": customer.address.one_line() if customer.address else None,
+                "payment_methods": [m.label() for m in customer.payment_methods],
+            }
+            if customer
+            else None,
+            orders=[OrderSummary.of(o) for o in export.orders],
+            events=[e.model_dump(mode="json", exclude_none=True) for e in export.events],
+            preferences=[PreferenceOut(kind=p.kind, value=p.value, said=p.said, ts=p.ts) for p in export.preferences],
+            conversations=[
+                ConversationOut(
+                    id=c.id,
+                    mode=c.mode,
+                    messages=[MessageOut.of(m, []) for m in messages],
+                )
+                for c, messages in export.conversations
+            ],
+        )
+
+
+class ForgetOut(BaseModel):
+    events: int
+    conversations: int
+    messages: int
+    preferences: int
+    note: str = Field(description="What was not deleted here, and why.")

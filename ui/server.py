@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import gradio as gr
 from fastapi import FastAPI, Request
@@ -18,10 +20,11 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.sessions import SessionMiddleware
 
 from agent import AgentError
-from knowledge import KnowledgeError
+from knowledge import KnowledgeError, ShopperData
 from retrieval import RetrievalError, ingest_store
 from ui import pages, personal_api, promo_api, shopper_api, staff
 from ui.chat_page import CHAT_CSS, ChatPage
+from ui.request_limits import MaxBodySize
 from ui.schemas import ErrorOut
 from ui.services import Services, build_services, load_secret
 from ui.settings import Settings
@@ -30,6 +33,20 @@ log = logging.getLogger("aisle")
 
 # Staff sessions last a working day.
 _STAFF_SESSION_SECONDS = 8 * 3600
+
+
+# How often old conversations are looked for when AISLE_RETENTION_DAYS is set.
+_RETENTION_CHECK_SECONDS = 6 * 3600
+
+
+async def _expire_old_conversations(services: Services, days: int) -> None:
+    """Delete conversations idle for more than `days` days, now and every 6 hours."""
+    while True:
+        cutoff = datetime.now(UTC) - timedelta(days=days)
+        removed = await asyncio.to_thread(ShopperData(services.db).expire_conversations, cutoff)
+        if removed:
+            log.info("retention: deleted %d conversations idle for more than %d days", removed, days)
+        await asyncio.sleep(_RETENTION_CHECK_SECONDS)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -50,7 +67,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             for issue in report.load.errors[:20]:
                 log.warning("%s", issue)
         app.state.services = built
+        days = settings.retention_days
+        expiry = asyncio.create_task(_expire_old_conversations(built, days)) if days else None
         yield
+        if expiry is not None:
+            expiry.cancel()
         if services is None:
             built.close()
 
@@ -68,6 +89,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         same_site="strict",
         https_only=settings.secure_cookies,
     )
+    app.add_middleware(MaxBodySize, limit=settings.max_request_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

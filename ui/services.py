@@ -30,6 +30,7 @@ from retrieval import (
     open_chroma,
 )
 from ui.identity import ShopperTokens
+from ui.rate_limits import RateLimits
 from ui.settings import Settings
 
 # When a search hit means "we carry it" and a policy section "answers it", per embedder:
@@ -75,6 +76,7 @@ class Services:
     predictor: EffectPredictor
     experiment: PromoExperiment
     promo_writer: PromoWriter | None
+    rate_limits: RateLimits
 
     def close(self) -> None:
         self.db.close()
@@ -146,4 +148,5 @@ def build_services(
         predictor=predictor,
         experiment=PromoExperiment(promos, ThompsonBandit(), predictor),
         promo_writer=promo_writer,
+        rate_limits=RateLimits(settings.chat_rate_limit, settings.api_rate_limit, settings.rate_limit_storage),
     )

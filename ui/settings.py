@@ -87,6 +87,41 @@ class Settings(BaseSettings):
         default=False,
         description="Send the staff session cookie over HTTPS only; turn on when Aisle is served over HTTPS.",
     )
+    chat_rate_limit: str = Field(
+        default="20/minute",
+        description='Chat messages one shopper may send, e.g. "20/minute" or "200/hour" (limits notation).',
+    )
+    api_rate_limit: str = Field(
+        default="300/minute",
+        description="Other shopper API requests (events, search, recommendations) one shopper or address may make.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live: memory:// (per process) or a shared store such as "
+        "redis://host:6379 when several servers run.",
+    )
+    max_request_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request body accepted; bigger ones get 413.",
+    )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Delete conversations idle for longer than this many days (checked at start-up and "
+        "every 6 hours). Default: keep them.",
+    )
+
+    @field_validator("chat_rate_limit", "api_rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f'{value!r} is not a rate; write it like "20/minute" or "100 per hour"') from exc
+        return value
 
     @field_validator("database_url")
     @classmethod

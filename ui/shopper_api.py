@@ -48,6 +48,27 @@ def current_shopper(request: Request, services: ServicesDep) -> Shopper:
 ShopperDep = Annotated[Shopper, Depends(current_shopper)]
 
 
+def chatting_shopper(request: Request, services: ServicesDep, shopper: ShopperDep) -> Shopper:
+    """The shopper, within their chat rate limit (429 when over)."""
+    services.rate_limits.check("chat", shopper, request)
+    return shopper
+
+
+def limited_shopper(request: Request, services: ServicesDep, shopper: ShopperDep) -> Shopper:
+    """The shopper, within their API rate limit (429 when over)."""
+    services.rate_limits.check("api", shopper, request)
+    return shopper
+
+
+def limited_address(request: Request, services: ServicesDep) -> None:
+    """Requests that need no identity are limited per client address."""
+    services.rate_limits.check("api", None, request)
+
+
+ChattingShopperDep = Annotated[Shopper, Depends(chatting_shopper)]
+LimitedShopperDep = Annotated[Shopper, Depends(limited_shopper)]
+
+
 def assistant_of(services: Services) -> Assistant:
     if services.assistant is None:
         raise HTTPException(503, "this server runs without the assistant; start it with `aisle serve`")
@@ -79,7 +100,7 @@ def health(services: ServicesDep) -> Health:
     response_class=EventSourceResponse,
     responses={200: {"description": "Server-sent events: `conversation`, then `token`s, then `final` (ChatFinal)."}},
 )
-def chat(body: ChatRequest, services: ServicesDep, shopper: ShopperDep) -> EventSourceResponse:
+def chat(body: ChatRequest, services: ServicesDep, shopper: ChattingShopperDep) -> EventSourceResponse:
     """Send the shopper's message and stream the answer.
 
     Events: `conversation` ({"conversation_id"}), any number of `token` ({"text"}: append it),
@@ -138,7 +159,7 @@ def request_handoff(conversation_id: str, services: ServicesDep, shopper: Shoppe
 
 
 @router.post("/api/events", status_code=201)
-def record_event(body: EventIn, services: ServicesDep, shopper: ShopperDep) -> EventAccepted:
+def record_event(body: EventIn, services: ServicesDep, shopper: LimitedShopperDep) -> EventAccepted:
     """Record what the shopper did (viewed, searched, added to cart, bought): it shapes their profile.
 
     `impression` and `click` with a `placement` (and a `promo_id` for promo copy) measure
@@ -168,7 +189,7 @@ def record_event(body: EventIn, services: ServicesDep, shopper: ShopperDep) -> E
     return EventAccepted(id=event.id, stored=counts.added == 1)
 
 
-@router.get("/api/products/search")
+@router.get("/api/products/search", dependencies=[Depends(limited_address)])
 def search_products(
     services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="What the shopper typed.")],

@@ -158,18 +158,7 @@ def conversation_detail(conversation_id: str, services: ServicesDep, staff: Staf
         )
         if customer
         else None,
-        orders=[
-            OrderSummary(
-                id=o.id,
-                status=o.status,
-                created_at=o.created_at,
-                total=o.total,
-                currency=o.currency,
-                items=[f"{i.quantity} x {i.title}" for i in o.items],
-                tracking=[s.tracking_id for s in o.shipments],
-            )
-            for o in orders[:20]
-        ],
+        orders=[OrderSummary.of(o) for o in orders[:20]],
         messages=[StaffMessageOut.of_staff(m, cards(services, m.product_ids)) for m in messages],
         sources=[_source(services, c) for c in latest.citations] if latest else [],
         profile=ProfileOut.of(
