@@ -9,13 +9,17 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install browser lint bench-retrieval intent-weights clean
+.PHONY: run test test-scale install browser lint bench-retrieval intent-weights clean
 
 run: $(STAMP)
 	$(BIN)/aisle serve
 
 test: $(STAMP) browser
 	$(BIN)/pytest
+
+# Only the scale-out tests (PostgreSQL, a Chroma server, two Aisle processes); `make test` runs them too.
+test-scale: $(STAMP)
+	$(BIN)/pytest -m scale
 
 # Debian's Chromium for the browser tests (installed once; see scripts/install-browser.sh).
 browser:
