@@ -118,3 +118,15 @@ def test_the_owner_writes_promo_copy_and_puts_it_live_from_the_analytics_page(pa
     if row.locator(".pill").inner_text() == "paused":
         row.get_by_role("button", name="Resume").click()
     expect(row.locator(".pill")).to_have_text("live", timeout=15_000)
+
+
+def test_a_shopper_sees_why_and_clears_their_profile_in_the_chat(page: Page, web_server: str) -> None:
+    ask_in_chat(page, web_server, "I'm vegan, looking for a gift for my daughter")
+    expect(page.locator("#aisle-chatbot [data-testid=bot]").last).not_to_be_empty(timeout=ANSWER_TIMEOUT)
+    page.get_by_text("Why am I seeing these suggestions?").click()
+    page.locator("#aisle-profile-show").click()
+    expect(page.locator("#aisle-profile")).to_contain_text("I'm vegan", timeout=15_000)
+    page.locator("#aisle-profile-clear").click()
+    expect(page.locator("#aisle-profile")).to_contain_text("Cleared", timeout=15_000)
+    page.locator("#aisle-profile-show").click()
+    expect(page.locator("#aisle-profile")).to_contain_text("know nothing about your interests", timeout=15_000)

@@ -184,6 +184,21 @@ class ChatPage:
         history, cards, count = self._history(conversation)
         return history, cards, count
 
+    def show_profile(self, state: dict[str, str], request: gr.Request) -> str:
+        """ "Why am I seeing this": the profile in the sentences the API gives."""
+        if not state or not state.get("session"):
+            return "We know nothing about you yet."
+        shopper = self._shopper(state, request)
+        services = self._services()
+        profile = services.profiles.profile(shopper.customer_id, shopper.session_id, services.catalog.product)
+        return "\n".join(f"- {line}" for line in profile.explain())
+
+    def clear_profile(self, state: dict[str, str], request: gr.Request) -> str:
+        if state and state.get("session"):
+            shopper = self._shopper(state, request)
+            self._services().profiles.clear(shopper.customer_id, shopper.session_id)
+        return "Cleared: suggestions no longer use what you did or said before now."
+
     def build(self) -> gr.Blocks:
         with gr.Blocks(title="Chat with us", analytics_enabled=False) as page:
             state = gr.BrowserState({"session": "", "conversation": ""}, storage_key="aisle-chat")
@@ -202,6 +217,11 @@ class ChatPage:
                     for i in range(_FOLLOW_UP_BUTTONS)
                 ]
                 handoff_button = gr.Button("Talk to a person", size="sm", elem_id="aisle-handoff")
+            with gr.Accordion("Why am I seeing these suggestions?", open=False, elem_id="aisle-why"):
+                why = gr.Markdown(elem_id="aisle-profile")
+                with gr.Row():
+                    show_button = gr.Button("Show what you know about me", size="sm", elem_id="aisle-profile-show")
+                    clear_button = gr.Button("Clear my profile", size="sm", elem_id="aisle-profile-clear")
             timer = gr.Timer(3.0)
 
             outputs = [chatbot, box, state, cards, seen, *follow_ups]
@@ -212,5 +232,7 @@ class ChatPage:
             ]:
                 trigger(self.send, inputs=[message, state, chatbot], outputs=outputs, concurrency_limit=4)
             handoff_button.click(self.ask_for_person, inputs=[state, chatbot], outputs=outputs, concurrency_limit=4)
+            show_button.click(self.show_profile, inputs=[state], outputs=[why])
+            clear_button.click(self.clear_profile, inputs=[state], outputs=[why])
             timer.tick(self.refresh, inputs=[state, seen], outputs=[chatbot, cards, seen], concurrency_limit=None)
         return page
