@@ -43,7 +43,7 @@ class FinetuneConfig:
     """One training run. The defaults are the shipped adapter's run."""
 
     model: str = "qwen2.5-0.5b"
-    steps: int = 48
+    steps: int = 40
     batch_size: int = 2
     max_tokens: int = 576
     learning_rate: float = 3e-4

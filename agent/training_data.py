@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from agent.grounding import GroundingCheck, unsupported_facts
 from agent.intents import Intent
 from agent.language import Language
 from agent.llm import ChatMessage
@@ -219,6 +220,11 @@ class _Builder:
         language: Language = "en",
         customer_id: str | None = None,
     ) -> None:
+        check = GroundingCheck(sources, shopper_message=message, off_source="check")
+        if unsupported_facts(answer, check):
+            # The app's grounding check would change this answer (e.g. two products with
+            # overlapping names): teaching it would teach text the shopper never sees.
+            return
         messages = self.prompts.build(message, intent, sources, [], language)
         self._counter += 1
         example = DialogueExample(
@@ -404,7 +410,7 @@ class _Builder:
                 answer = f"Your order {oid} was delivered on {order.delivered_at.date().isoformat()} [1]."
             elif order.estimated_delivery and order.status == "shipped":
                 answer = (
-                    f"Your order {oid} has shipped and is expected on "
+                    f"Your order {oid} is on its way and expected to arrive on "
                     f"{order.estimated_delivery.date().isoformat()} [1]."
                 )
             return question, answer

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from agent import FinetuneConfig
 from knowledge import PROMO_CHANNELS, KnowledgeError
 from knowledge.converters import CONVERTERS, convert
 from retrieval import SEARCH_MODES, IngestReport, RetrievalError, SearchFilters, ingest_store
@@ -388,6 +389,8 @@ def convert_command(
 
 
 _BITEXT = Path("../shared/data/bitext_customer_support/train.csv")
+# `aisle finetune` with no options repeats the shipped adapter's run.
+_DEFAULT = FinetuneConfig()
 
 
 def _dataset(store: Path | None, bitext: Path | None, seed: int) -> tuple[object, dict]:
@@ -451,10 +454,10 @@ def finetune_command(
     out: Annotated[
         Path | None, typer.Option(help="Adapter folder (default: AISLE_DATA_DIR/adapters/MODEL-shop).")
     ] = None,
-    steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 120,
-    batch_size: Annotated[int, typer.Option(min=1, help="Examples per step.")] = 2,
-    learning_rate: Annotated[float, typer.Option(help="Peak learning rate (warm-up, then cosine).")] = 3e-4,
-    seed: Annotated[int, typer.Option(help="Seeds the data, the batch order, the LoRA init and dropout.")] = 7,
+    steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = _DEFAULT.steps,
+    batch_size: Annotated[int, typer.Option(min=1, help="Examples per step.")] = _DEFAULT.batch_size,
+    learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = _DEFAULT.learning_rate,
+    seed: Annotated[int, typer.Option(help="Seeds data, batch order, LoRA init, dropout.")] = _DEFAULT.seed,
     store: Annotated[Path | None, typer.Option(help="Store folder (default: AISLE_STORE_DIR).")] = None,
     bitext: Annotated[
         Path | None, typer.Option(help="Bitext customer-support train.csv (CDLA-Sharing-1.0).")
@@ -465,7 +468,7 @@ def finetune_command(
     save_every: Annotated[int, typer.Option(min=1, help="Checkpoint every N steps.")] = 8,
 ) -> None:
     """Fine-tune the dialogue model (AISLE_LLM) with LoRA on the store's dialogues; seeded and resumable."""
-    from agent import FinetuneConfig, ModelUnavailableError, finetune
+    from agent import ModelUnavailableError, finetune
 
     _offline()
     settings = get_settings()
