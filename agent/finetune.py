@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import ModelUnavailableError
+from agent.loss_plot import loss_curve_svg
 from agent.model_files import MODELS, bf16_folder
 from agent.training_data import DialogueExample
 
@@ -43,7 +44,7 @@ class FinetuneConfig:
     """One training run. The defaults are the shipped adapter's run."""
 
     model: str = "qwen2.5-0.5b"
-    steps: int = 40
+    steps: int = 56
     batch_size: int = 2
     max_tokens: int = 576
     learning_rate: float = 3e-4
@@ -269,15 +270,20 @@ def finetune(
         if (step + 1) % config.save_every == 0 or step + 1 == end:
             save_checkpoint(step + 1)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     if end == config.steps:
         if config.eval_examples:
             log.validation_loss["after"] = _validation_loss(torch, model, held, config, pad)
         log.finished = True
         _save_adapter(model, config.model, out_dir)
         shutil.rmtree(checkpoint, ignore_errors=True)
-    (out_dir / LOG_FILE).write_text(json.dumps(asdict(log), indent=1) + "\n", encoding="utf-8")
+    _write_log(log, out_dir)
     return FinetuneResult(adapter_dir=out_dir, log=log)
+
+
+def _write_log(log: TrainingLog, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / LOG_FILE).write_text(json.dumps(asdict(log), indent=1) + "\n", encoding="utf-8")
+    (out_dir / "loss.svg").write_text(loss_curve_svg(log.losses), encoding="utf-8")
 
 
 def _save_adapter(model: Any, base_name: str, out_dir: Path) -> None:
