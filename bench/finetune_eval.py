@@ -53,7 +53,10 @@ _BEHAVIOURS = (
         re.compile(r"don't say|do not say|don't have (?:that|this) information|not (?:listed|mentioned)", re.I),
     ),
 )
-_VALUES = re.compile(r"\$[\d,]+(?:\.\d+)?|\d{4}-\d{2}-\d{2}|\b\d{6,}\b|\b\d+(?:\.\d+)?%|\b\d+ left\b")
+_VALUES = re.compile(
+    r"\$[\d,]+(?:\.\d+)?|\d{4}-\d{2}-\d{2}|\b\d{6,}\b|\b\d+(?:\.\d+)?%|\b\d+ left\b|\b\d(?:\.\d+)?/5\b"
+)
+_TERMS = {"product-warranty": "warranty", "product-shipping": "shipping", "product-return_policy": "return_policy"}
 
 
 def behaviour_of(answer: str) -> str:
@@ -99,6 +102,10 @@ def score(example: DialogueExample, answer: str, store: StoreFolder) -> dict:
     )
     behaviour = behaviour_of(answer)
     gold_values = set(_VALUES.findall(example.answer))
+    if example.kind in _TERMS:
+        # A product's own term ("1 year warranty", "Ships overnight") is the value asked for.
+        asked = next(p for p in sources.products() if p.title in question)
+        gold_values.add(str(getattr(asked, _TERMS[example.kind])))
     missing = sorted(v for v in gold_values if v.lower() not in answer.lower())
     passed = behaviour == example.behaviour and not missing and unsupported == 0
     return {
@@ -135,13 +142,20 @@ def evaluate(
             f"{answer[:90]!r}",
             flush=True,
         )
-    stated = sum(r["facts_stated"] for r in rows)
-    unsupported = sum(r["facts_unsupported"] for r in rows)
-    citing = [r for r in rows if r["should_cite"]]
     return {
         "model": model.name,
         "adapter": str(adapter) if adapter else None,
         "load_seconds": round(load_seconds, 1),
+        "answer_seconds_p50": round(percentile(seconds, 50), 2),
+        **summarise(rows),
+    }
+
+
+def summarise(rows: list[dict]) -> dict:
+    stated = sum(r["facts_stated"] for r in rows)
+    unsupported = sum(r["facts_unsupported"] for r in rows)
+    citing = [r for r in rows if r["should_cite"]]
+    return {
         "examples": len(rows),
         "answer_pass_rate": round(sum(r["passed"] for r in rows) / len(rows), 4),
         "hallucinated_fact_rate": round(unsupported / stated, 4) if stated else 0.0,
@@ -149,7 +163,6 @@ def evaluate(
         "facts_unsupported": unsupported,
         "citation_format_rate": round(sum(r["citation_ok"] for r in citing) / len(citing), 4) if citing else 1.0,
         "behaviour_accuracy": round(sum(r["behaviour"] == r["expected"] for r in rows) / len(rows), 4),
-        "answer_seconds_p50": round(percentile(seconds, 50), 2),
         "results": rows,
     }
 
@@ -173,8 +186,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", choices=("base", "adapter", "both"), default="both")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "finetune.json")
+    parser.add_argument("--rescore", action="store_true", help="score the answers saved in --out again, no model")
     args = parser.parse_args(argv)
     examples = sample(read_jsonl(args.validation), args.per_kind, args.seed)
+    if args.rescore:
+        payload = json.loads(args.out.read_text())
+        store = load_store_folder(args.store)
+        by_id = {e.id: e for e in examples}
+        for run in payload["runs"].values():
+            answers = {r["id"]: r["answer"] for r in run["results"]}
+            run.update(summarise([score(by_id[i], answers[i], store) for i in answers]))
+        print_table(payload["runs"])
+        args.out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return
     print(f"{len(examples)} validation examples ({args.per_kind} per kind)")
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs: dict[str, dict] = dict(previous.get("runs", {}))
