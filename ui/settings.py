@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         default="qwen2.5-0.5b",
         description="Dialogue model: qwen2.5-0.5b (default) or smollm2-135m (a small stand-in for fast tests).",
     )
+    backend: Literal["transformers", "llama-cpp"] = Field(
+        default="transformers",
+        description="What runs the dialogue model: transformers (bf16, the reference) or llama-cpp "
+        "(the GGUF via llama.cpp, about 4x faster to decode; needs `make fast`).",
+    )
     adapter: str = Field(
         default="auto",
         description="LoRA adapter merged into the dialogue model at load: `auto` (the adapter shipped for "
