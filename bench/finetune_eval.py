@@ -46,7 +46,14 @@ _CITATION = re.compile(r"\[(\d+)\]")
 _ODD_CITATION = re.compile(r"\[(?:source|src|ref)\s*\d+\]|\[\d+\s*[,-]\s*\d+\]|【\d+】", re.I)
 _BEHAVIOURS = (
     ("handoff", re.compile(r"support team|join this conversation|客服同事", re.I)),
-    ("refuse", re.compile(r"can(?:no|')t change how I work|share my instructions|无法更改|内部指令", re.I)),
+    (
+        "refuse",
+        re.compile(
+            r"can(?:no|')t change how I work|share my instructions|can(?:no|')t (?:assist|help) with that"
+            r"|无法更改|内部指令",
+            re.I,
+        ),
+    ),
     ("not_carried", re.compile(r"(?:don't|do not|doesn't|does not) (?:carry|sell|have|stock|offer)|我们没有", re.I)),
     (
         "unknown",
