@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prompts", type=Path, required=True)
     parser.add_argument("--model", default="qwen2.5-0.5b")
     parser.add_argument("--adapter", default="none")
+    parser.add_argument("--backend", choices=("transformers", "llama-cpp"), default="transformers")
     parser.add_argument("--model-cache", type=Path, default=Path(".aisle/models"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--n", type=int, default=6)
@@ -39,11 +40,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latency.json")
     args = parser.parse_args(argv)
     adapter = None if args.adapter == "none" else Path(args.adapter)
-    label = args.label or ("transformers-bf16" + ("+adapter" if adapter else ""))
+    label = args.label or (args.backend + ("+adapter" if adapter else ""))
     examples = [e for e in read_jsonl(args.prompts) if e.origin == "store" and e.sources][: args.n]
 
     started = time.perf_counter()
-    model = load_chat_model(args.model, cache_dir=args.model_cache, threads=args.threads, adapter=adapter)
+    model = load_chat_model(
+        args.model, cache_dir=args.model_cache, threads=args.threads, adapter=adapter, backend=args.backend
+    )
     load_seconds = time.perf_counter() - started
     "".join(model.stream(list(examples[0].messages), max_new_tokens=4))  # warm-up, not counted
 
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
 
     run = {
         "model": model.name,
+        "backend": args.backend,
         "threads": args.threads,
         "load_seconds": round(load_seconds, 2),
         "prompts": len(examples),
