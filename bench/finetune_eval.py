@@ -136,7 +136,9 @@ def evaluate(
 ) -> dict:
     store = load_store_folder(args.store)
     started = time.perf_counter()
-    model = load_chat_model(model_name, cache_dir=args.model_cache, threads=args.threads, adapter=adapter)
+    model = load_chat_model(
+        model_name, cache_dir=args.model_cache, threads=args.threads, adapter=adapter, backend=args.backend
+    )
     load_seconds = time.perf_counter() - started
     rows, seconds = [], []
     for number, example in enumerate(examples, start=1):
@@ -151,6 +153,7 @@ def evaluate(
         )
     return {
         "model": model.name,
+        "backend": args.backend,
         "adapter": str(adapter) if adapter else None,
         "load_seconds": round(load_seconds, 1),
         "answer_seconds_p50": round(percentile(seconds, 50), 2),
@@ -191,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-kind", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--backend", choices=("transformers", "llama-cpp"), default="transformers")
     parser.add_argument("--only", choices=("base", "adapter", "both"), default="both")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "finetune.json")
     parser.add_argument("--rescore", action="store_true", help="score the answers saved in --out again, no model")
@@ -210,9 +214,11 @@ def main(argv: list[str] | None = None) -> None:
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs: dict[str, dict] = dict(previous.get("runs", {}))
     if args.only in {"base", "both"}:
-        runs["base"] = evaluate("base", args.model, None, examples, args)
+        label = "base" if args.backend == "transformers" else f"base ({args.backend})"
+        runs[label] = evaluate(label, args.model, None, examples, args)
     if args.adapter != "none" and args.only in {"adapter", "both"}:
-        runs["fine-tuned"] = evaluate("fine-tuned", args.model, Path(args.adapter), examples, args)
+        label = "fine-tuned" if args.backend == "transformers" else f"fine-tuned ({args.backend})"
+        runs[label] = evaluate(label, args.model, Path(args.adapter), examples, args)
     print_table(runs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
