@@ -27,10 +27,10 @@ from bench.metrics import percentile
 HERE = Path(__file__).parent
 QUESTIONS = (
     "How much is the Essence Mascara Lash Princess?",
-    "Is the iPhone 9 in stock?",
+    "Is the iPhone 6 in stock?",
     "Do you sell a PS5?",
     "What's the warranty on the Annibale Colombo Bed?",
-    "Which is cheaper, the Apple AirPods or the Beats Flex Wireless Earphones?",
+    "Which is cheaper, the Apple AirPods Max Silver or the Beats Flex Wireless Earphones?",
     "Can you recommend a laptop under $1500?",
     "What is your return policy?",
     "Can I talk to a real person?",
