@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test test-scale install browser lint bench-retrieval intent-weights clean
+.PHONY: run test test-scale install browser lint bench-retrieval intent-weights fast gguf-adapter clean
 
 run: $(STAMP)
 	$(BIN)/aisle serve
@@ -47,6 +47,21 @@ bench-retrieval: $(STAMP)
 intent-weights: $(STAMP)
 	$(BIN)/python -c "from agent.intent_model import IntentClassifier, SHIPPED_WEIGHTS, TRAINING_MESSAGES; \
 	from retrieval import load_embedder; IntentClassifier(TRAINING_MESSAGES, load_embedder('e5-small')).save(SHIPPED_WEIGHTS)"
+
+# The optional fast backend (AISLE_BACKEND=llama-cpp): llama-cpp-python has no wheel here, so it
+# is compiled for this CPU (about 3.5 min), plus llama.cpp's LoRA converter from the same release.
+TOOLS := .aisle/llamacpp-tools
+fast: $(STAMP)
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install --quiet llama-cpp-python==0.3.36
+	./scripts/llamacpp-tools.sh $(BIN) $(TOOLS)
+
+# A fine-tuned adapter as a GGUF LoRA for llama.cpp: make gguf-adapter ADAPTER=path/to/adapter
+ADAPTER ?= agent/models/qwen2.5-0.5b-shop
+gguf-adapter: fast
+	$(BIN)/python -c "from pathlib import Path; from agent.model_files import MODELS, bf16_folder; \
+	bf16_folder(MODELS['qwen2.5-0.5b'], Path('.aisle/models'))"
+	$(BIN)/python $(TOOLS)/convert_lora_to_gguf.py --base .aisle/models/qwen2.5-0.5b-bf16 --outtype f16 \
+	  --outfile $(ADAPTER)/adapter.gguf $(ADAPTER)
 
 clean:
 	rm -rf .aisle bench/.work

@@ -14,6 +14,7 @@ from agent.experiments import (
     VariantResult,
     wilson_interval,
 )
+from agent.finetune import SHIPPED_ADAPTERS, FinetuneConfig, FinetuneResult, TrainingLog, adapter_base, finetune
 from agent.grounding import GroundedStream, GroundingCheck, GroundingResult, extract_claims
 from agent.intent_model import SHIPPED_WEIGHTS as SHIPPED_INTENT_WEIGHTS
 from agent.intent_model import IntentClassifier
@@ -25,19 +26,32 @@ from agent.promo_check import PromoCheck, PromoFix
 from agent.promo_effect import EffectPredictor, PromoExample
 from agent.sources import Source, SourceList
 from agent.tools import Shopper, ShopTools, Tool
+from agent.training_data import (
+    DatasetConfig,
+    DialogueExample,
+    build_dataset,
+    read_jsonl,
+    rebuild_sources,
+    write_jsonl,
+)
 
 __all__ = [
     "MODELS",
     "PROMO_ANGLES",
+    "SHIPPED_ADAPTERS",
     "SHIPPED_INTENT_WEIGHTS",
     "AgentError",
     "Assistant",
     "ChatMessage",
     "ChatModel",
     "ConversationNotFoundError",
+    "DatasetConfig",
+    "DialogueExample",
     "EffectPredictor",
     "ExperimentResult",
     "FinalEvent",
+    "FinetuneConfig",
+    "FinetuneResult",
     "GroundedStream",
     "GroundingCheck",
     "GroundingResult",
@@ -59,11 +73,18 @@ __all__ = [
     "ThompsonBandit",
     "TokenEvent",
     "Tool",
+    "TrainingLog",
     "TransformersChatModel",
     "TurnEvent",
     "VariantResult",
+    "adapter_base",
+    "build_dataset",
     "extract_claims",
+    "finetune",
     "load_chat_model",
+    "read_jsonl",
+    "rebuild_sources",
     "redact",
     "wilson_interval",
+    "write_jsonl",
 ]

@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store", type=Path, required=True, help="store folder the cases are about")
     parser.add_argument("--cases", type=Path, required=True, help="cases (JSONL)")
     parser.add_argument("--llm", default="qwen2.5-0.5b", help="dialogue model (qwen2.5-0.5b or smollm2-135m)")
+    parser.add_argument("--adapter", default="auto", help="auto (the shipped adapter, as the app), none, or a folder")
+    parser.add_argument("--backend", choices=("transformers", "llama-cpp"), default="transformers")
     parser.add_argument("--only", default=None, help="run only cases whose id starts with this")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "answers.json")
     args = parser.parse_args(argv)
@@ -245,7 +247,12 @@ def main(argv: list[str] | None = None) -> None:
     name = args.store.resolve().name
     work = HERE / ".work" / f"answers-{name}"
     settings = Settings(
-        data_dir=work, store_dir=args.store, llm=args.llm, model_cache=HERE.parent / ".aisle" / "models"
+        data_dir=work,
+        store_dir=args.store,
+        llm=args.llm,
+        model_cache=HERE.parent / ".aisle" / "models",
+        adapter=args.adapter,
+        backend=args.backend,
     )
     services = build_services(settings, embedder=load_embedder(settings.embedder))
     ingest_store(args.store, services.db, services.indexer, progress=sys.stderr.isatty())
@@ -256,16 +263,21 @@ def main(argv: list[str] | None = None) -> None:
         results.append(result)
         mark = "ok " if result["passed"] else "FAIL"
         print(f"[{number}/{len(cases)}] {mark} {case.id}", file=sys.stderr)
+    model_name = services.model.name if services.model else args.llm
     services.close()
     summary = summarise(results)
-    print_report(f"{name} with {args.llm}", summary, results)
+    # Runs are keyed by what answered: the base model, or with its adapter, per backend.
+    label = model_name + ("" if args.backend == "transformers" else f" ({args.backend})")
+    print_report(f"{name} with {label}", summary, results)
 
     existing = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs = existing.get("runs", {})
-    runs[f"{name}/{args.llm}"] = {
+    runs[f"{name}/{label}"] = {
         "store": name,
         "cases_file": str(args.cases),
         "llm": args.llm,
+        "model": model_name,
+        "backend": args.backend,
         "summary": summary,
         "results": results,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

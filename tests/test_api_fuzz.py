@@ -76,6 +76,7 @@ def fuzz(server: str, report: Path, *options: str) -> dict:
         text=True,
         timeout=1200,
         check=False,
+        cwd=report.parent,  # schemathesis keeps a cache in the working directory
     )
     assert run.returncode == 0, run.stdout[-6000:]
     return json.loads(report.read_text())

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from agent import FinetuneConfig
 from knowledge import PROMO_CHANNELS, KnowledgeError, ShopperData
 from knowledge.converters import CONVERTERS, convert
 from retrieval import SEARCH_MODES, IngestReport, RetrievalError, SearchFilters, ingest_store
@@ -426,6 +427,128 @@ def convert_command(
     summary = convert(kind, source, dest)
     counts = ", ".join(f"{count} {name}" for name, count in summary.counts.items())
     typer.echo(f"Wrote {dest}: {counts}. Load it with: aisle ingest {dest}")
+
+
+_BITEXT = Path("../shared/data/bitext_customer_support/train.csv")
+# `aisle finetune` with no options repeats the shipped adapter's run.
+_DEFAULT = FinetuneConfig()
+
+
+def _dataset(store: Path | None, bitext: Path | None, seed: int) -> tuple[object, dict]:
+    """The fine-tuning examples for a store folder, and their fingerprint for the training log."""
+    from agent import DatasetConfig, build_dataset
+    from knowledge import load_store_folder
+
+    settings = get_settings()
+    folder = store or settings.store_dir
+    if bitext is not None and not bitext.exists():
+        raise typer.BadParameter(f"{bitext} does not exist; pass --bitext PATH or --no-bitext", param_hint="--bitext")
+    data = build_dataset(
+        load_store_folder(folder), DatasetConfig(seed=seed, store_name=settings.store_name, bitext_csv=bitext)
+    )
+    info = {
+        "store": str(folder),
+        "seed": seed,
+        "train_examples": len(data.train),
+        "validation_examples": len(data.validation),
+        "bitext": {"path": str(bitext), "sha256": data.bitext_sha256, "licence": "CDLA-Sharing-1.0"}
+        if bitext
+        else None,
+    }
+    return data, info
+
+
+def _write_dataset(data: object, folder: Path) -> dict[str, str]:
+    import hashlib
+
+    from agent import write_jsonl
+
+    hashes = {}
+    for split in ("train", "validation"):
+        path = folder / f"{split}.jsonl"
+        write_jsonl(getattr(data, split), path)
+        hashes[split] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+@app.command("training-data")
+def training_data(
+    out: Annotated[Path, typer.Argument(help="Folder for train.jsonl and validation.jsonl.")],
+    store: Annotated[Path | None, typer.Option(help="Store folder (default: AISLE_STORE_DIR).")] = None,
+    bitext: Annotated[
+        Path | None, typer.Option(help="Bitext customer-support train.csv to sample from (CDLA-Sharing-1.0).")
+    ] = _BITEXT,
+    no_bitext: Annotated[bool, typer.Option("--no-bitext", help="Store dialogues only.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed and store give the same files.")] = 7,
+) -> None:
+    """Build the fine-tuning data (train + validation JSONL) from a store folder, deterministically."""
+    data, _ = _dataset(store, None if no_bitext else bitext, seed)
+    hashes = _write_dataset(data, out)
+    typer.echo(
+        f"Wrote {out}/train.jsonl ({len(data.train)} examples, sha256 {hashes['train'][:12]}) and "  # type: ignore[attr-defined]
+        f"validation.jsonl ({len(data.validation)}, sha256 {hashes['validation'][:12]})."  # type: ignore[attr-defined]
+    )
+
+
+@app.command("finetune")
+def finetune_command(
+    out: Annotated[
+        Path | None, typer.Option(help="Adapter folder (default: AISLE_DATA_DIR/adapters/MODEL-shop).")
+    ] = None,
+    steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = _DEFAULT.steps,
+    batch_size: Annotated[int, typer.Option(min=1, help="Examples per step.")] = _DEFAULT.batch_size,
+    learning_rate: Annotated[float, typer.Option(help="Peak learning rate.")] = _DEFAULT.learning_rate,
+    seed: Annotated[int, typer.Option(help="Seeds data, batch order, LoRA init, dropout.")] = _DEFAULT.seed,
+    store: Annotated[Path | None, typer.Option(help="Store folder (default: AISLE_STORE_DIR).")] = None,
+    bitext: Annotated[
+        Path | None, typer.Option(help="Bitext customer-support train.csv (CDLA-Sharing-1.0).")
+    ] = _BITEXT,
+    no_bitext: Annotated[bool, typer.Option("--no-bitext", help="Store dialogues only.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the folder's last checkpoint.")] = False,
+    stop_after: Annotated[int | None, typer.Option(min=1, help="Stop after this many steps (resume later).")] = None,
+    save_every: Annotated[int, typer.Option(min=1, help="Checkpoint every N steps.")] = 8,
+) -> None:
+    """Fine-tune the dialogue model (AISLE_LLM) with LoRA on the store's dialogues; seeded and resumable."""
+    from agent import ModelUnavailableError, finetune
+
+    _offline()
+    settings = get_settings()
+    out = out or settings.data_dir / "adapters" / f"{settings.llm}-shop"
+    data, info = _dataset(store, None if no_bitext else bitext, seed)
+    info["sha256"] = _write_dataset(data, out / "data")
+    config = FinetuneConfig(
+        model=settings.llm,
+        steps=steps,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        save_every=save_every,
+        threads=settings.threads,
+    )
+    try:
+        result = finetune(
+            config,
+            data.train,  # type: ignore[attr-defined]
+            data.validation,  # type: ignore[attr-defined]
+            cache_dir=settings.model_cache,
+            out_dir=out,
+            data_info=info,
+            resume=resume,
+            progress=True,
+            stop_after=stop_after,
+        )
+    except ModelUnavailableError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    log = result.log
+    if not log.finished:
+        typer.echo(f"Stopped after {len(log.losses)} of {steps} steps; continue with --resume.")
+        return
+    typer.echo(
+        f"Adapter saved in {out} (loss {log.losses[0]:.3f} -> {log.losses[-1]:.3f}; validation loss "
+        f"{log.validation_loss.get('before')} -> {log.validation_loss.get('after')}). "
+        f"Use it with AISLE_ADAPTER={out}"
+    )
 
 
 def main() -> None:

@@ -113,7 +113,13 @@ def build_services(
     assistant = None
     promo_writer = None
     if with_assistant:
-        model = model or load_chat_model(settings.llm, cache_dir=settings.model_cache, threads=settings.threads)
+        model = model or load_chat_model(
+            settings.llm,
+            cache_dir=settings.model_cache,
+            threads=settings.threads,
+            adapter=settings.adapter_dir,
+            backend=settings.backend,
+        )
         # The shipped intent weights read e5-small vectors; with another embedder the rules route alone.
         intents = IntentClassifier.load(SHIPPED_INTENT_WEIGHTS, embedder) if embedder.name == "e5-small" else None
         assistant = Assistant(

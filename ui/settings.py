@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 import knowledge
+from agent import SHIPPED_ADAPTERS
 
 
 class Settings(BaseSettings):
@@ -47,6 +48,16 @@ class Settings(BaseSettings):
     llm: Literal["qwen2.5-0.5b", "smollm2-135m"] = Field(
         default="qwen2.5-0.5b",
         description="Dialogue model: qwen2.5-0.5b (default) or smollm2-135m (a small stand-in for fast tests).",
+    )
+    backend: Literal["transformers", "llama-cpp"] = Field(
+        default="transformers",
+        description="What runs the dialogue model: transformers (bf16, the reference) or llama-cpp "
+        "(the GGUF via llama.cpp, about 4x faster to decode; needs `make fast`).",
+    )
+    adapter: str = Field(
+        default="auto",
+        description="LoRA adapter merged into the dialogue model at load: `auto` (the adapter shipped for "
+        "AISLE_LLM, if there is one), `none`, or the folder `aisle finetune` wrote.",
     )
     model_cache: Path = Field(
         default=Path(".aisle/models"),
@@ -154,6 +165,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"AISLE_CORS_ORIGINS entry {origin!r} must be an origin like https://shop.example.com")
         return [origin.rstrip("/") for origin in value]
 
+    @field_validator("adapter")
+    @classmethod
+    def _adapter(cls, value: str) -> str:
+        if value not in {"auto", "none"} and not (Path(value) / "adapter_config.json").exists():
+            raise ValueError(
+                f"AISLE_ADAPTER {value!r} is not an adapter folder (no adapter_config.json); "
+                "use auto, none, or the folder `aisle finetune` wrote"
+            )
+        return value
+
     @field_validator("chroma_url")
     @classmethod
     def _valid_chroma_url(cls, value: str | None) -> str | None:
@@ -164,6 +185,16 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'aisle.db').resolve()}"
+
+    @property
+    def adapter_dir(self) -> Path | None:
+        """The adapter folder to load, or None for the base model."""
+        if self.adapter == "none":
+            return None
+        if self.adapter == "auto":
+            shipped = SHIPPED_ADAPTERS.get(self.llm)
+            return shipped if shipped is not None and (shipped / "adapter_config.json").exists() else None
+        return Path(self.adapter)
 
     @property
     def chroma_dir(self) -> Path:
