@@ -472,7 +472,8 @@ class Assistant:
         result = tools.search_products(text, limit=5 if intent == "recommendation" else 3)
         named = self._products.named_in(text)
         found = [hit for hit in result.hits if self._carried(hit) and hit.product.id not in {p.id for p in named}]
-        if points_back(text) and focus_ids and not found:
+        # "Which is cheaper?" points back; "which is cheaper, the iPhone 6 or the iPhone X?" does not.
+        if points_back(text) and focus_ids and not found and not named:
             focus = [p for p in (tools.get_product_details(pid) for pid in focus_ids) if p is not None]
             products = resolve(text, focus, []).products
         elif intent == "recommendation":

@@ -109,6 +109,13 @@ def test_a_follow_up_question_resolves_against_the_previous_turn(demo: Services)
     assert "in stock" in answer(cheaper).lower()
 
 
+def test_products_named_in_a_follow_up_win_over_the_previous_answer(demo: Services) -> None:
+    earlier, question = "What warranty does the Apple Airpods have?", "Which is cheaper, the iPhone 6 or the iPhone X?"
+    final, _ = ask(demo, earlier, question)
+    assert {p.title for p in final.products} >= {"iPhone 6", "iPhone X"}
+    assert "Airpods" not in answer(final)
+
+
 def test_a_new_process_continues_the_conversation(demo: Services, qwen: ChatModel) -> None:
     """Everything lives in the database: a restarted server picks the conversation up."""
     assert demo.assistant is not None
