@@ -22,7 +22,7 @@ import knowledge
 from agent import ChatModel, load_chat_model
 from retrieval import Embedder, ingest_store, load_embedder
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from tests.processes import VENV_BIN, aisle_env, free_port, stop, wait_for_http
+from tests.processes import VENV_BIN, add_staff, aisle_env, free_port, start_aisle, stop, wait_for_http
 from ui.services import Services, build_services
 from ui.settings import Settings, get_settings
 
@@ -143,29 +143,16 @@ def server_secret() -> str:
 def web_server(small_store: Path, tmp_path_factory: pytest.TempPathFactory, server_secret: str) -> Iterator[str]:
     """`aisle serve` on a free port with the stand-in model, the small store and a staff account.
     Shared by every test of the HTTP API and the pages; tests add conversations, never facts."""
-    port = free_port()
     env = aisle_env(
         data_dir=str(tmp_path_factory.mktemp("web-data")),
         store_dir=str(small_store),
-        port=str(port),
         llm="smollm2-135m",
         model_cache=str(MODEL_CACHE),
         secret_key=server_secret,
     )
-    subprocess.run(
-        [str(VENV_BIN / "aisle"), "staff", "add", STAFF_USER, "--password-stdin"],
-        input=STAFF_PASSWORD + "\n",
-        env=env,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-    process = subprocess.Popen(
-        [str(VENV_BIN / "aisle"), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
+    add_staff(env, STAFF_USER, STAFF_PASSWORD)
+    process, url = start_aisle(env, timeout=180)
     try:
-        wait_for_http(f"{url}/api/health", process, timeout=180)
         yield url
     finally:
         stop(process)

@@ -51,3 +51,42 @@ def aisle_env(**settings: str) -> dict[str, str]:
     env.update({f"AISLE_{key.upper()}": value for key, value in settings.items()})
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     return env
+
+
+def add_staff(env: dict[str, str], username: str, password: str) -> None:
+    """Create a staff account in the data folder `env` points at, as a store owner would."""
+    subprocess.run(
+        [str(VENV_BIN / "aisle"), "staff", "add", username, "--password-stdin"],
+        input=password + "\n",
+        env=env,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+
+
+def start_aisle(env: dict[str, str], timeout: float = 240) -> tuple[subprocess.Popen[bytes], str]:
+    """`aisle serve` on a free port with `env`; returns the process and its URL once healthy.
+
+    Its output goes to `server.log` in its data folder: a pipe nobody reads would fill up
+    with access-log lines and stall the server.
+    """
+    port = free_port()
+    log_path = Path(env.get("AISLE_DATA_DIR", ".")) / "server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(VENV_BIN / "aisle"), "serve"],
+            env={**env, "AISLE_PORT": str(port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/api/health", process, timeout=timeout)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}") from exc
+    except BaseException:
+        stop(process)
+        raise
+    return process, url

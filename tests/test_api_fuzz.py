@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import MODEL_CACHE, STAFF_PASSWORD, STAFF_USER
-from tests.processes import VENV_BIN, aisle_env, free_port, stop, wait_for_http
+from tests.processes import VENV_BIN, add_staff, aisle_env, start_aisle, stop
 
 pytestmark = pytest.mark.server
 
@@ -22,30 +22,17 @@ EXAMPLES_PER_OPERATION = 12
 @pytest.fixture(scope="module")
 def fuzz_server(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Its own server, so thousands of generated requests hit no rate limit shared with other tests."""
-    port = free_port()
     env = aisle_env(
         data_dir=str(tmp_path_factory.mktemp("fuzz-data")),
         store_dir=str(small_store),
-        port=str(port),
         llm="smollm2-135m",
         model_cache=str(MODEL_CACHE),
         chat_rate_limit="100000/minute",
         api_rate_limit="100000/minute",
     )
-    subprocess.run(
-        [str(VENV_BIN / "aisle"), "staff", "add", STAFF_USER, "--password-stdin"],
-        input=STAFF_PASSWORD + "\n",
-        env=env,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-    process = subprocess.Popen(
-        [str(VENV_BIN / "aisle"), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
+    add_staff(env, STAFF_USER, STAFF_PASSWORD)
+    process, url = start_aisle(env, timeout=180)
     try:
-        wait_for_http(f"{url}/api/health", process, timeout=180)
         yield url
     finally:
         stop(process)

@@ -17,22 +17,14 @@ import pytest
 from knowledge import DEMO_STORE_DIR, StoreDatabase
 from retrieval import Embedder, VectorCollection, open_chroma
 from tests.conftest import MODEL_CACHE
-from tests.processes import VENV_BIN, aisle_env, free_port, stop, wait_for_http
+from tests.processes import VENV_BIN, aisle_env, start_aisle, stop
 
 pytestmark = pytest.mark.server
 
 
 def _serve(data_dir: Path, store: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = aisle_env(
-        data_dir=str(data_dir), store_dir=str(store), port=str(port), llm="smollm2-135m", model_cache=str(MODEL_CACHE)
-    )
-    process = subprocess.Popen(
-        [str(VENV_BIN / "aisle"), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/api/health", process, timeout=180)
-    return process, url
+    env = aisle_env(data_dir=str(data_dir), store_dir=str(store), llm="smollm2-135m", model_cache=str(MODEL_CACHE))
+    return start_aisle(env, timeout=180)
 
 
 def test_a_server_killed_mid_answer_loses_no_message(small_store: Path, tmp_path: Path) -> None:

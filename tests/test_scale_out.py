@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import MODEL_CACHE, STAFF_PASSWORD, STAFF_USER
-from tests.processes import VENV_BIN, aisle_env, free_port, stop, wait_for_http
+from tests.processes import add_staff, aisle_env, free_port, start_aisle, stop
 
 pytestmark = [pytest.mark.server, pytest.mark.scale]
 SCRIPT = Path(__file__).parent.parent / "scripts" / "postgres.sh"
@@ -38,19 +38,6 @@ def postgres() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(VENV_BIN / "aisle"), "serve"],
-        env={**env, "AISLE_PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/api/health", process, timeout=240)
-    return process, url
-
-
 @pytest.fixture(scope="module")
 def two_servers(
     postgres: str, chroma_server: str, small_store: Path, tmp_path_factory: pytest.TempPathFactory
@@ -66,16 +53,9 @@ def two_servers(
     }
     first_env = aisle_env(data_dir=str(tmp_path_factory.mktemp("node-a")), **settings)
     second_env = aisle_env(data_dir=str(tmp_path_factory.mktemp("node-b")), ingest_on_start="false", **settings)
-    subprocess.run(
-        [str(VENV_BIN / "aisle"), "staff", "add", STAFF_USER, "--password-stdin"],
-        input=STAFF_PASSWORD + "\n",
-        env=first_env,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-    first, first_url = _serve(first_env)  # ingests the store into PostgreSQL and the Chroma server
-    second, second_url = _serve(second_env)
+    add_staff(first_env, STAFF_USER, STAFF_PASSWORD)
+    first, first_url = start_aisle(first_env)  # ingests the store into PostgreSQL and the Chroma server
+    second, second_url = start_aisle(second_env)
     try:
         yield first_url, second_url
     finally:

@@ -254,7 +254,9 @@ def promo(
     customer: Annotated[str | None, typer.Option(help="Write for this customer's interests.")] = None,
     channel: Annotated[str, typer.Option(help="chat_banner, email or product_page.")] = "email",
     n: Annotated[int, typer.Option("-n", min=1, max=4, help="How many variants.")] = 3,
-    save: Annotated[bool, typer.Option("--save", help="Store the variants (paused) for the A/B test.")] = False,
+    save: Annotated[
+        bool, typer.Option("--save", help="Store the variants for the A/B test (the model's paused for review).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Write promo copy variants for a product, every price and discount checked against the data."""
@@ -275,9 +277,7 @@ def promo(
     drafts = services.promo_writer.write([item], channel, profile=profile, n=n)  # type: ignore[arg-type]
     rows = []
     for draft in drafts:
-        variant = draft.to_variant(audience=customer)
-        ctr, cvr = services.predictor.predict(variant, item, profile)
-        variant = variant.model_copy(update={"predicted_ctr": ctr, "predicted_cvr": cvr, "status": "paused"})
+        variant = services.promo_variant(draft, item, profile, audience=customer)
         if save:
             services.promos.save(variant)
         rows.append((draft, variant))
@@ -304,7 +304,7 @@ def promo(
         for fix in draft.fixes:
             typer.echo(f"   (checked: {fix.describe()})")
     if save:
-        typer.echo("Saved as paused: put them live at /staff/analytics.")
+        typer.echo("Saved: the model's copy waits, paused, for review at /staff/analytics.")
 
 
 @app.command()

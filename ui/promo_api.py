@@ -72,15 +72,11 @@ def write_promos(body: PromoRequest, services: ServicesDep, staff: StaffDep) -> 
     if body.customer_id is not None and services.db.customer(body.customer_id) is None:
         raise HTTPException(404, f"no customer {body.customer_id!r}")
     profile = services.profiles.profile(body.customer_id, None, services.catalog.product) if body.customer_id else None
-    drafts = services.promo_writer.write(
-        [p for p in products if p is not None], body.channel, profile=profile, n=body.n, segment=body.segment
-    )
+    found = [p for p in products if p is not None]
+    drafts = services.promo_writer.write(found, body.channel, profile=profile, n=body.n, segment=body.segment)
     written = []
     for draft in drafts:
-        variant = draft.to_variant(audience=body.customer_id or body.segment)
-        ctr, cvr = services.predictor.predict(variant, products[0], profile)  # type: ignore[arg-type]
-        status = "paused" if draft.origin == "model" else "live"
-        variant = variant.model_copy(update={"predicted_ctr": ctr, "predicted_cvr": cvr, "status": status})
+        variant = services.promo_variant(draft, found[0], profile, audience=body.customer_id or body.segment)
         saved = services.promos.save(variant)
         written.append(
             PromoDraftOut(variant=PromoOut.of(saved), origin=draft.origin, notes=[f.describe() for f in draft.fixes])

@@ -12,12 +12,22 @@ from agent import (
     EffectPredictor,
     IntentClassifier,
     MatchThresholds,
+    PromoDraft,
     PromoExperiment,
     PromoWriter,
     ThompsonBandit,
     load_chat_model,
 )
-from knowledge import ConversationStore, ProfileStore, PromoStore, StaffAccounts, StoreDatabase
+from knowledge import (
+    ConversationStore,
+    Product,
+    ProfileStore,
+    PromoStore,
+    PromoVariant,
+    ShopperProfile,
+    StaffAccounts,
+    StoreDatabase,
+)
 from retrieval import (
     CatalogCache,
     CatalogIndexer,
@@ -80,6 +90,17 @@ class Services:
 
     def close(self) -> None:
         self.db.close()
+
+    def promo_variant(
+        self, draft: PromoDraft, product: Product, profile: ShopperProfile | None, audience: str | None
+    ) -> PromoVariant:
+        """A written draft as a variant for the A/B test, with its predicted rates. Copy the
+        model wrote starts paused for a person to review; copy built from the facts alone
+        starts live."""
+        variant = draft.to_variant(audience=audience)
+        ctr, cvr = self.predictor.predict(variant, product, profile)
+        status = "paused" if draft.origin == "model" else "live"
+        return variant.model_copy(update={"predicted_ctr": ctr, "predicted_cvr": cvr, "status": status})
 
 
 def build_services(
