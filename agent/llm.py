@@ -157,12 +157,17 @@ Backend = Literal["transformers", "llama-cpp"]
 
 
 def load_chat_model(
-    name: str, cache_dir: Path, threads: int = 2, adapter: Path | None = None, backend: Backend = "transformers"
+    name: str,
+    cache_dir: Path,
+    threads: int = 2,
+    adapter: Path | None = None,
+    backend: Backend = "transformers",
+    slots: int = 8,
 ) -> ChatModel:
     """Load the dialogue model called `name` (one of MODELS), with a LoRA `adapter` folder
     (from `aisle finetune`) applied when given, run by `backend`: transformers (the reference:
     bf16, the adapter merged at load) or llama-cpp (the verified GGUF, about 4x faster to
-    decode; needs `make fast`). Slow: call once per process.
+    decode, `slots` answers at once; needs `make fast`). Slow: call once per process.
 
     Raises:
         ModelUnavailableError: unknown model, no adapter in the folder, or an adapter trained
@@ -184,5 +189,7 @@ def load_chat_model(
     if backend == "llama-cpp":
         from agent.llamacpp import LlamaCppChatModel
 
-        return LlamaCppChatModel(gguf_file(MODELS[name], cache_dir), name=label, threads=threads, adapter=adapter)
+        return LlamaCppChatModel(
+            gguf_file(MODELS[name], cache_dir), name=label, threads=threads, adapter=adapter, slots=slots
+        )
     return TransformersChatModel(bf16_folder(MODELS[name], cache_dir), name=label, threads=threads, adapter=adapter)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
+import gradio as gr
 import httpx
 import pytest
 from fastapi import HTTPException
 from starlette.requests import Request
 
 from agent import Shopper
+from ui.chat_page import ChatPage
 from ui.rate_limits import RateLimits
+from ui.services import Services
 
 
 def _request() -> Request:
-    return Request({"type": "http", "client": ("10.0.0.1", 1234), "headers": []})
+    return Request({"type": "http", "client": ("10.0.0.1", 1234), "headers": [], "query_string": b""})
 
 
 def test_a_shopper_over_the_limit_is_told_when_to_retry_and_others_are_not_affected() -> None:
@@ -50,3 +54,14 @@ def test_an_oversized_request_body_is_refused(web_server: str) -> None:
     response = httpx.post(f"{web_server}/api/chat", json=huge, headers=headers)
     assert response.status_code == 413
     assert "larger than 65536 bytes" in response.json()["detail"]
+
+
+def test_the_chat_page_holds_a_shopper_to_the_same_limit(demo: Services) -> None:
+    limited = dataclasses.replace(demo, rate_limits=RateLimits(chat="1/minute", api="100/minute"))
+    page = ChatPage(lambda: limited)
+    state = {"session": f"chat-{uuid.uuid4().hex}", "conversation": ""}
+    request = gr.Request(request=_request())
+    answered = list(page.send("What is your return policy?", state, [], request))
+    assert "return" in answered[-1][0][-1]["content"].lower()
+    with pytest.raises(gr.Error, match="at most 1 per minute"):
+        list(page.send("And for electronics?", answered[-1][2], answered[-1][0], request))

@@ -21,6 +21,7 @@ from fastapi import HTTPException
 from agent import ConversationNotFoundError, FinalEvent, Shopper, TokenEvent
 from agent.sources import money
 from knowledge import Message, Product
+from ui.rate_limits import RateLimitedError
 from ui.services import Services
 
 _STAFF_PREFIX = "Support team: "
@@ -143,6 +144,10 @@ class ChatPage:
         services = self._services()
         if services.assistant is None:
             raise gr.Error("the assistant is not running on this server")
+        try:  # the same per-shopper limit as the HTTP API's chat
+            services.rate_limits.count("chat", shopper, request.client.host if request.client else None)
+        except RateLimitedError as exc:
+            raise gr.Error(str(exc)) from exc
         if not state.get("conversation"):
             started = services.conversations.start(customer_id=shopper.customer_id, session_id=shopper.session_id)
             state = {**state, "conversation": started.id}
@@ -226,12 +231,13 @@ class ChatPage:
 
             outputs = [chatbot, box, state, cards, seen, *follow_ups]
             page.load(self.load, inputs=[state], outputs=[state, chatbot, cards, seen, *follow_ups])
-            # The model serves one answer at a time anyway; 4 lets searches and queueing overlap.
+            # No Gradio limit: the model queues answers itself (llama.cpp writes AISLE_MODEL_SLOTS at
+            # once, transformers one), and a second queue in front of it would only add waiting.
             for trigger, message in [(send_button.click, box), (box.submit, box)] + [
                 (button.click, button) for button in follow_ups
             ]:
-                trigger(self.send, inputs=[message, state, chatbot], outputs=outputs, concurrency_limit=4)
-            handoff_button.click(self.ask_for_person, inputs=[state, chatbot], outputs=outputs, concurrency_limit=4)
+                trigger(self.send, inputs=[message, state, chatbot], outputs=outputs, concurrency_limit=None)
+            handoff_button.click(self.ask_for_person, inputs=[state, chatbot], outputs=outputs, concurrency_limit=None)
             show_button.click(self.show_profile, inputs=[state], outputs=[why])
             clear_button.click(self.clear_profile, inputs=[state], outputs=[why])
             timer.tick(self.refresh, inputs=[state, seen], outputs=[chatbot, cards, seen], concurrency_limit=None)

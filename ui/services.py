@@ -140,6 +140,7 @@ def build_services(
             threads=settings.threads,
             adapter=settings.adapter_dir,
             backend=settings.backend,
+            slots=settings.model_slots,
         )
         # The shipped intent weights read e5-small vectors; with another embedder the rules route alone.
         intents = IntentClassifier.load(SHIPPED_INTENT_WEIGHTS, embedder) if embedder.name == "e5-small" else None

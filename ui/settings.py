@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         description="What runs the dialogue model: transformers (bf16, the reference) or llama-cpp "
         "(the GGUF via llama.cpp, about 4x faster to decode; needs `make fast`).",
     )
+    model_slots: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="How many answers the llama-cpp backend writes at once (one batch; more shoppers wait "
+        "for a free slot). transformers writes one at a time.",
+    )
     adapter: str = Field(
         default="auto",
         description="LoRA adapter merged into the dialogue model at load: `auto` (the adapter shipped for "
