@@ -56,6 +56,7 @@ fast: $(STAMP)
 	./scripts/llamacpp-tools.sh $(BIN) $(TOOLS)
 
 # A fine-tuned adapter as a GGUF LoRA for llama.cpp: make gguf-adapter ADAPTER=path/to/adapter
+# (AISLE_BACKEND=llama-cpp merges it into a copy of the base GGUF on first load, cached in .aisle/models).
 ADAPTER ?= agent/models/qwen2.5-0.5b-shop
 gguf-adapter: fast
 	$(BIN)/python -c "from pathlib import Path; from agent.model_files import MODELS, bf16_folder; \

@@ -3,9 +3,11 @@ speed of transformers bf16 here (56 vs 14 tokens/s for Qwen 0.5B, ../shared/MODE
 several shoppers' answers written at once.
 
 llama-cpp-python has no wheel for this machine: `make fast` compiles it (about 3.5 min) and
-fetches llama.cpp's LoRA converter from the same source release. A fine-tuned adapter runs as
-a GGUF LoRA (`adapter.gguf` in the adapter folder, written by `make gguf-adapter`) on top of
-the verified base GGUF, so no second copy of the model is made.
+fetches llama.cpp's LoRA converter from the same source release. A fine-tuned adapter is a
+GGUF LoRA (`adapter.gguf` in the adapter folder, written by `make gguf-adapter`):
+`load_chat_model` merges it into a cached copy of the base GGUF (agent/gguf_merge.py), which
+runs at the base's speed. Passing `adapter` here applies it at run time instead, more slowly;
+the tests check the merged model against that.
 
 Why batching: one answer at a time made the eighth of eight shoppers wait for seven answers
 (first token p95 14.1 s, bench/results/load.json). Here one engine thread keeps up to `slots`

@@ -167,11 +167,13 @@ def load_chat_model(
     """Load the dialogue model called `name` (one of MODELS), with a LoRA `adapter` folder
     (from `aisle finetune`) applied when given, run by `backend`: transformers (the reference:
     bf16, the adapter merged at load) or llama-cpp (the verified GGUF, about 4x faster to
-    decode, `slots` answers at once; needs `make fast`). Slow: call once per process.
+    decode, `slots` answers at once; needs `make fast`; the adapter's `adapter.gguf` is merged
+    into a copy of the GGUF once, cached in `cache_dir`, which takes about 10 s). Slow: call
+    once per process.
 
     Raises:
-        ModelUnavailableError: unknown model, no adapter in the folder, or an adapter trained
-            on another model.
+        ModelUnavailableError: unknown model, no adapter in the folder (or, for llama-cpp, no
+            `adapter.gguf` in it), or an adapter trained on another model.
     """
     from agent.finetune import adapter_base
 
@@ -187,9 +189,19 @@ def load_chat_model(
             )
         label = f"{name}+{adapter.name}"
     if backend == "llama-cpp":
-        from agent.llamacpp import LlamaCppChatModel
+        from agent.gguf_merge import merged_gguf
+        from agent.llamacpp import GGUF_ADAPTER, LlamaCppChatModel
 
-        return LlamaCppChatModel(
-            gguf_file(MODELS[name], cache_dir), name=label, threads=threads, adapter=adapter, slots=slots
-        )
+        gguf = gguf_file(MODELS[name], cache_dir)
+        if adapter is not None:
+            lora = adapter / GGUF_ADAPTER
+            if not lora.exists():
+                raise ModelUnavailableError(
+                    f"{adapter} has no {GGUF_ADAPTER} for llama.cpp; run `make gguf-adapter ADAPTER={adapter}` "
+                    "or use AISLE_BACKEND=transformers"
+                )
+            # Merged into a cached copy of the GGUF once: applied at run time, the LoRA makes
+            # every token about 10% slower to decode (agent/gguf_merge.py).
+            gguf = merged_gguf(gguf, lora, cache_dir)
+        return LlamaCppChatModel(gguf, name=label, threads=threads, slots=slots)
     return TransformersChatModel(bf16_folder(MODELS[name], cache_dir), name=label, threads=threads, adapter=adapter)
