@@ -192,6 +192,14 @@ class Assistant:
         self._profiles = profiles
         self._recommender = recommender
 
+    def warm_up(self) -> None:
+        """Run the system prompt through the model once, so the first shopper after a start
+        doesn't wait for it (the model keeps its keys/values for every later prompt)."""
+        for language in ("zh", "en"):  # English last: with one cache slot, it is the one kept
+            messages = self._prompts.build("Hi", "chitchat", SourceList(), [], language)
+            for _ in self._model.stream(messages, max_new_tokens=1):
+                pass
+
     # --- the turn -----------------------------------------------------------------------
 
     def conversation_for(self, conversation_id: str, shopper: Shopper) -> Conversation:

@@ -38,6 +38,8 @@ from agent.llm import ChatMessage
 GGUF_ADAPTER = "adapter.gguf"
 # Tokens evaluated per step at most: a newcomer's prompt (about 400 tokens here) fits in one.
 _STEP_TOKENS = 512
+# Tokens an answer writes before the next waiting prompt is read: its first word or two.
+_HEAD_START = 3
 _FINISHED = object()  # sentinel on a request's output queue
 _ARRIVALS = itertools.count()
 
@@ -285,6 +287,10 @@ class LlamaCppChatModel:
         reading = sorted((s for s in busy if s.todo), key=lambda s: s.request.order)  # type: ignore[union-attr]
         # One prompt per step: the oldest question gets its first token before the next one's
         # prompt is read (together they would both wait for both), and answers keep flowing.
+        # An answer just begun first gets a few quick steps of its own (tens of ms each, a
+        # prompt step takes about a second): enough for its first words to reach the shopper.
+        if any(s.produced < _HEAD_START for s in busy if not s.todo):
+            reading = []
         for slot in reading[:1]:
             take = slot.todo[: _STEP_TOKENS - n]
             for i, token in enumerate(take):

@@ -11,10 +11,13 @@ answer and types for a random A–B seconds (seeded) before the next question, a
 arrive spread over the first B seconds; without it they all start together and ask back to
 back, the worst case. `--turns` questions make one conversation; with `--minutes` a shopper
 starts a new conversation after that many and keeps going until time is up. A request that
-fails, times out or ends in an `error` event counts as an error. With `--pid` the server's
-resident memory is sampled every 5 s: the first and last minute's means and the slope say
-whether it stays flat. The server's per-shopper chat limit (AISLE_CHAT_RATE_LIMIT, default
-20/minute) must allow the run's pace: a burst run needs it raised. Merges its run into
+fails, times out or ends in an `error` event counts as an error. Three questions asked first
+(a recommendation, a product, a policy) warm the server up and are not counted. With `--pid`
+the server's resident memory is sampled every 5 s: the first and last minute's means and the slope say
+whether it stays flat. Questions are drawn (seeded) from fixed ones the assistant answers
+without the model and ones about products read from the server's catalog. The server's
+per-shopper chat limit (AISLE_CHAT_RATE_LIMIT, default 20/minute) must allow the run's pace:
+a long run without think time needs it raised. Merges its run into
 bench/results/load.json under `--label`.
 """
 
@@ -34,20 +37,66 @@ import httpx
 from bench.metrics import percentile
 
 HERE = Path(__file__).parent
-QUESTIONS = (
-    "How much is the Essence Mascara Lash Princess?",
-    "Is the iPhone 6 in stock?",
-    "Do you sell a PS5?",
-    "What's the warranty on the Annibale Colombo Bed?",
-    "Which is cheaper, the Apple AirPods Max Silver or the Beats Flex Wireless Earphones?",
-    "Can you recommend a laptop under $1500?",
+# What the store can't or needn't ask the model about: answered from templates and policy text.
+FIXED_QUESTIONS = (
     "What is your return policy?",
     "Can I talk to a real person?",
+    "Do you sell a PS5?",
+    "How long does shipping take?",
+)
+# Asked about products read from the server's own catalog, so prompts vary as real ones do (a
+# handful of fixed questions would let the model reuse whole cached prompts and flatter it).
+PRODUCT_QUESTIONS = (
+    "How much is the {a}?",
+    "Is the {a} in stock?",
+    "Tell me about the {a}.",
+    "Which is cheaper, the {a} or the {b}?",
+    "Can you recommend something like the {a} under ${price}?",
+    "What's the warranty on the {a}?",
+)
+CATALOG_QUERIES = (
+    "phone",
+    "laptop",
+    "shoes",
+    "watch",
+    "bag",
+    "perfume",
+    "furniture",
+    "groceries",
+    "sunglasses",
+    "shirt",
+    "dress",
+    "skin care",
+    "kitchen",
+    "sports",
+    "motorcycle",
+    "tablet",
+    "jewellery",
+    "lighting",
 )
 
 
+def catalog(client: httpx.Client, url: str) -> list[tuple[str, float]]:
+    """(title, price) of products found by broad searches of the server's catalog."""
+    products: dict[str, float] = {}
+    for query in CATALOG_QUERIES:
+        response = client.get(f"{url}/api/products/search", params={"q": query, "k": 20})
+        response.raise_for_status()
+        for hit in response.json()["results"]:
+            products[hit["product"]["title"]] = hit["product"]["price"]
+    return sorted(products.items())
+
+
+def question(rng: random.Random, products: list[tuple[str, float]]) -> str:
+    """A shopper's next question: two in five fixed, the rest about random products."""
+    if rng.random() < 0.4:
+        return rng.choice(FIXED_QUESTIONS)
+    (a, price), (b, _) = rng.sample(products, 2)
+    return rng.choice(PRODUCT_QUESTIONS).format(a=a, b=b, price=round(price * 1.5))
+
+
 def one_turn(client: httpx.Client, url: str, session: str, text: str, conversation: str | None) -> dict:
-    began, first, final, error = time.perf_counter(), None, None, None
+    began, first, final, error, generated = time.perf_counter(), None, None, None, False
     body: dict[str, str] = {"message": text}
     if conversation:
         body["conversation_id"] = conversation
@@ -67,13 +116,20 @@ def one_turn(client: httpx.Client, url: str, session: str, text: str, conversati
                         first = time.perf_counter() - began
                     elif event == "final":
                         final = time.perf_counter() - began
+                        generated = data.get("generated", False)
                     elif event == "error":
                         error = data.get("detail", "error event")
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"
     if final is None and error is None:
         error = "stream ended without a final event"
-    return {"first_token_s": first, "total_s": final, "error": error, "conversation": conversation}
+    return {
+        "first_token_s": first,
+        "total_s": final,
+        "generated": generated,
+        "error": error,
+        "conversation": conversation,
+    }
 
 
 def rss_mb(pid: int) -> float:
@@ -101,23 +157,34 @@ def memory_summary(samples: list[tuple[float, float]]) -> dict:
     }
 
 
-def summarize(results: list[dict], samples: list[tuple[float, float]], wall: float, args: argparse.Namespace) -> dict:
-    """The run's figures: percentiles over every turn, errors, throughput and memory."""
+def latencies(results: list[dict]) -> dict:
+    """p50/p95 first token and whole answer over these turns."""
     firsts = [r["first_token_s"] for r in results if r["first_token_s"] is not None]
     totals = [r["total_s"] for r in results if r["total_s"] is not None]
+    if not totals:
+        return {"turns": len(results)}
+    return {
+        "turns": len(results),
+        "first_token_p50_s": round(percentile(firsts, 50), 2),
+        "first_token_p95_s": round(percentile(firsts, 95), 2),
+        "first_token_max_s": round(max(firsts), 2),
+        "answer_p50_s": round(percentile(totals, 50), 2),
+        "answer_p95_s": round(percentile(totals, 95), 2),
+    }
+
+
+def summarize(results: list[dict], samples: list[tuple[float, float]], wall: float, args: argparse.Namespace) -> dict:
+    """The run's figures: all turns, then the model-written ones alone, errors, throughput, memory."""
+    answered = sum(1 for r in results if r["total_s"] is not None)
     return {
         "shoppers": args.shoppers,
         "turns_per_conversation": args.turns,
         "think_s": args.think,
         "minutes": args.minutes,
-        "turns": len(results),
         "errors": sum(1 for r in results if r["error"]),
-        "first_token_p50_s": round(percentile(firsts, 50), 2),
-        "first_token_p95_s": round(percentile(firsts, 95), 2),
-        "first_token_max_s": round(max(firsts), 2) if firsts else None,
-        "answer_p50_s": round(percentile(totals, 50), 2),
-        "answer_p95_s": round(percentile(totals, 95), 2),
-        "turns_per_s": round(len(totals) / wall, 3),
+        **latencies(results),
+        "model_written": latencies([r for r in results if r["generated"]]),
+        "turns_per_s": round(answered / wall, 3),
         "wall_s": round(wall, 1),
         **(memory_summary(samples) if samples else {}),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -152,20 +219,25 @@ def main(argv: list[str] | None = None) -> None:
     deadline = began + args.minutes * 60
     done = threading.Event()
 
+    with httpx.Client(timeout=args.timeout) as client:
+        products = catalog(client, args.url)
+        # Not counted: the first questions of a fresh server also build its search and
+        # recommendation models; a store's server runs warm.
+        for text in ("Can you recommend a gift under $50?", f"How much is the {products[0][0]}?", FIXED_QUESTIONS[0]):
+            one_turn(client, args.url, f"warm-{secrets.token_hex(8)}", text, None)
+
     def shopper(index: int) -> None:
         rng = random.Random(args.seed * 1000 + index)
         with httpx.Client(timeout=args.timeout) as client:
             start.wait()
             time.sleep(rng.uniform(0, think_high))  # arrivals spread over the first think time
-            asked = 0
             while True:
                 session, conversation = f"load-{secrets.token_hex(8)}", None
                 for turn in range(args.turns):
-                    text = QUESTIONS[(index + asked) % len(QUESTIONS)]
+                    text = question(rng, products)
                     sent = time.perf_counter() - began
                     result = one_turn(client, args.url, session, text, conversation)
                     conversation = result.pop("conversation")
-                    asked += 1
                     with lock:
                         results.append(
                             {"shopper": index, "turn": turn, "sent_s": round(sent, 2), "question": text, **result}

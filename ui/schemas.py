@@ -264,6 +264,11 @@ class ChatFinal(BaseModel):
     message: MessageOut | None = Field(description="The stored answer; null while a person has the conversation.")
     replaced: bool = Field(description="The streamed text was corrected: show message.text instead.")
     handoff: bool
+    generated: bool = Field(
+        default=False,
+        description="The dialogue model wrote this answer (checked against the sources); false for answers "
+        "quoted from store data or policy text.",
+    )
     follow_ups: list[str]
 
 

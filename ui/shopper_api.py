@@ -127,6 +127,7 @@ def chat(body: ChatRequest, services: ServicesDep, shopper: ChattingShopperDep) 
                         message=message_out(services, event.message) if event.message else None,
                         replaced=event.replaced,
                         handoff=event.handoff,
+                        generated=event.generated,
                         follow_ups=event.follow_ups,
                     )
                     yield {"event": "final", "data": final.model_dump_json()}
