@@ -12,10 +12,10 @@ the tests check the merged model against that.
 Why batching: one answer at a time made the eighth of eight shoppers wait for seven answers
 (first token p95 14.1 s, bench/results/load.json). Here one engine thread keeps up to `slots`
 answers in flight in one llama.cpp context: each step decodes one token for every answer
-being written plus the prompt of any newcomer, so a new question starts at the next step
+being written plus the oldest waiting prompt, so a new question starts within a step or two
 instead of after the queue. Measured on 2 cores, Qwen 0.5B Q4_K_M: one token per step 21 ms,
 eight 93 ms (85 tokens/s together vs 48 alone). Prompt processing is compute-bound (about
-300 tokens/s) and is what a burst of simultaneous questions still waits for.
+200 tokens/s past the cached system prompt) and is what a burst of questions still waits for.
 """
 
 from __future__ import annotations

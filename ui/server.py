@@ -68,8 +68,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             for issue in report.load.errors[:20]:
                 log.warning("%s", issue)
         app.state.services = built
-        if built.assistant is not None:
+        if services is None and built.assistant is not None:
             # In the background: start-up isn't delayed, and a shopper who comes first just queues.
+            # (Services passed in are the caller's: their model is left as it was given.)
             threading.Thread(target=built.assistant.warm_up, name="aisle-warm-up", daemon=True).start()
         days = settings.retention_days
         expiry = asyncio.create_task(_expire_old_conversations(built, days)) if days else None
