@@ -208,12 +208,12 @@ class LlamaCppChatModel:
 
     def _run(self) -> None:
         while True:
-            with self._wake:
-                self._admit()
-                while not any(slot.request for slot in self._slots):
-                    self._wake.wait()
-                    self._admit()
             try:
+                with self._wake:
+                    self._admit()
+                    while not any(slot.request for slot in self._slots):
+                        self._wake.wait()
+                        self._admit()
                 self._step()
             except Exception as exc:  # never leave a reader waiting on a dead engine
                 for slot in self._slots:
@@ -231,15 +231,16 @@ class LlamaCppChatModel:
             donor = max(self._slots, key=lambda s: _common_prefix(s.cached[: _evaluated(s)], request.prompt))
             # At least one prompt token is evaluated: its logits give the first answer token.
             keep = min(_common_prefix(donor.cached[: _evaluated(donor)], request.prompt), len(request.prompt) - 1)
-            if donor is not slot and keep > _common_prefix(slot.cached, request.prompt):
+            own = _common_prefix(slot.cached, request.prompt)
+            slot.request, slot.produced = request, 0  # from here on, a failure reaches its reader
+            slot.text = codecs.getincrementaldecoder("utf-8")("ignore")
+            if donor is not slot and keep > own:
                 self._forget(slot)
                 self._lib.llama_memory_seq_cp(self._memory, donor.seq, slot.seq, 0, keep)
             else:
-                keep = min(keep, _common_prefix(slot.cached, request.prompt))
+                keep = min(keep, own)
                 self._lib.llama_memory_seq_rm(self._memory, slot.seq, keep, -1)
             slot.cached, slot.todo = request.prompt[:keep], request.prompt[keep:]
-            slot.request, slot.produced = request, 0
-            slot.text = codecs.getincrementaldecoder("utf-8")("ignore")
 
     def _forget(self, slot: _Slot) -> None:
         self._lib.llama_memory_seq_rm(self._memory, slot.seq, 0, -1)
