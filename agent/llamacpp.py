@@ -6,7 +6,7 @@ llama-cpp-python has no wheel for this machine: `make fast` compiles it (about 3
 fetches llama.cpp's LoRA converter from the same source release. A fine-tuned adapter is a
 GGUF LoRA (`adapter.gguf` in the adapter folder, written by `make gguf-adapter`):
 `load_chat_model` merges it into a cached copy of the base GGUF (agent/gguf_merge.py), which
-runs at the base's speed. Passing `adapter` here applies it at run time instead, more slowly;
+runs at the base's speed. Passing `lora` here applies it at run time instead, more slowly;
 the tests check the merged model against that.
 
 Why batching: one answer at a time made the eighth of eight shoppers wait for seven answers
@@ -97,7 +97,7 @@ class LlamaCppChatModel:
         gguf: Path,
         name: str,
         threads: int = 2,
-        adapter: Path | None = None,
+        lora: Path | None = None,
         context: int = 2048,
         slots: int = 8,
     ) -> None:
@@ -109,16 +109,7 @@ class LlamaCppChatModel:
             raise ModelUnavailableError(
                 "AISLE_BACKEND=llama-cpp needs llama-cpp-python; run `make fast` (compiles it, about 3.5 min)"
             ) from exc
-        lora = None
-        if adapter is not None:
-            lora = adapter / GGUF_ADAPTER
-            if not lora.exists():
-                raise ModelUnavailableError(
-                    f"{adapter} has no {GGUF_ADAPTER} for llama.cpp; run `make gguf-adapter ADAPTER={adapter}` "
-                    "or use AISLE_BACKEND=transformers"
-                )
         self.name = name
-        self.slots = slots
         self._context = context
         self._lib, self._np = llama_cpp, np
         llama_cpp.llama_backend_init()
@@ -227,11 +218,11 @@ class LlamaCppChatModel:
             request = self._waiting.popleft()
             if request.cancelled:
                 continue
-            slot = max(free, key=lambda s: _common_prefix(s.cached, request.prompt))
-            donor = max(self._slots, key=lambda s: _common_prefix(s.cached[: _evaluated(s)], request.prompt))
+            shared = {s.seq: _common_prefix(s.cached[: _evaluated(s)], request.prompt) for s in self._slots}
+            slot = max(free, key=lambda s: shared[s.seq])
+            donor = max(self._slots, key=lambda s: shared[s.seq])
             # At least one prompt token is evaluated: its logits give the first answer token.
-            keep = min(_common_prefix(donor.cached[: _evaluated(donor)], request.prompt), len(request.prompt) - 1)
-            own = _common_prefix(slot.cached, request.prompt)
+            keep, own = min(shared[donor.seq], len(request.prompt) - 1), shared[slot.seq]
             slot.request, slot.produced = request, 0  # from here on, a failure reaches its reader
             slot.text = codecs.getincrementaldecoder("utf-8")("ignore")
             if donor is not slot and keep > own:

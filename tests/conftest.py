@@ -22,7 +22,7 @@ import knowledge
 from agent import ChatModel, load_chat_model
 from retrieval import Embedder, ingest_store, load_embedder
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from tests.processes import VENV_BIN, add_staff, aisle_env, free_port, start_aisle, stop, wait_for_http
+from tests.processes import VENV_BIN, add_staff, aisle_env, free_port, serving, stop, wait_for_http
 from ui.services import Services, build_services
 from ui.settings import Settings, get_settings
 
@@ -151,11 +151,8 @@ def web_server(small_store: Path, tmp_path_factory: pytest.TempPathFactory, serv
         secret_key=server_secret,
     )
     add_staff(env, STAFF_USER, STAFF_PASSWORD)
-    process, url = start_aisle(env, timeout=180)
-    try:
+    with serving(env) as url:
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")

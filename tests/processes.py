@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 VENV_BIN = Path(sys.executable).parent
@@ -90,3 +92,13 @@ def start_aisle(env: dict[str, str], timeout: float = 240) -> tuple[subprocess.P
         stop(process)
         raise
     return process, url
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], timeout: float = 180) -> Iterator[str]:
+    """`aisle serve` with `env` for the length of the block; yields its URL."""
+    process, url = start_aisle(env, timeout=timeout)
+    try:
+        yield url
+    finally:
+        stop(process)

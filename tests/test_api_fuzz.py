@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import MODEL_CACHE, STAFF_PASSWORD, STAFF_USER
-from tests.processes import VENV_BIN, add_staff, aisle_env, start_aisle, stop
+from tests.processes import VENV_BIN, add_staff, aisle_env, serving
 
 pytestmark = pytest.mark.server
 
@@ -31,11 +31,8 @@ def fuzz_server(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         api_rate_limit="100000/minute",
     )
     add_staff(env, STAFF_USER, STAFF_PASSWORD)
-    process, url = start_aisle(env, timeout=180)
-    try:
+    with serving(env) as url:
         yield url
-    finally:
-        stop(process)
 
 
 def fuzz(server: str, report: Path, *options: str) -> dict:

@@ -12,7 +12,7 @@ import pytest
 
 from agent import MODELS, SHIPPED_ADAPTERS, ChatMessage, ChatModel, ModelUnavailableError, load_chat_model
 from agent.gguf_merge import merged_gguf
-from agent.llamacpp import LlamaCppChatModel
+from agent.llamacpp import GGUF_ADAPTER, LlamaCppChatModel
 from agent.model_files import gguf_file
 from tests.conftest import MODEL_CACHE
 
@@ -59,7 +59,7 @@ def test_the_merged_adapter_answers_as_the_runtime_lora_does(base_gguf: Path, me
     # The merged tensors are re-quantized (Q8_0/F16), so the arithmetic is not the runtime LoRA's
     # and a near-tie can go the other way: over 40 validation prompts and 96 tokens, 35 answers
     # were identical. The base model's differ.
-    runtime = _answers(LlamaCppChatModel(base_gguf, name="runtime-lora", adapter=ADAPTER))
+    runtime = _answers(LlamaCppChatModel(base_gguf, name="runtime-lora", lora=ADAPTER / GGUF_ADAPTER))
     base = _answers(load_chat_model("qwen2.5-0.5b", cache_dir=MODEL_CACHE, backend="llama-cpp"))
     assert all(answer.strip() for answer in merged_answers)
     for merged, at_run_time in zip(merged_answers, runtime, strict=True):
