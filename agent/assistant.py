@@ -47,6 +47,9 @@ from retrieval import FreshRecommender, PolicyHit, PolicySearch, ProductHit, Pro
 MAX_MESSAGE_CHARS = 2000
 # Answers stay short: at ~14 tokens/s (Qwen 0.5B, bf16, 2 cores) 96 tokens is ~7 s at most.
 MAX_NEW_TOKENS = 96
+# Each product puts about 110 tokens in the prompt, half a second of reading on 2 cores
+# before the first word: a recommendation offers three (its task says "up to three").
+_RECOMMENDED = 3
 _FILLER = re.compile(
     r"^(?:(?:hi|hello|hey|please|so|and|but|well)[,!.]?\s+)*"
     r"(?:do you (?:have|sell|carry|stock|got)|have you got|is there|are there|can i (?:buy|get|order)"
@@ -138,6 +141,11 @@ class _Plan:
     order_ids: list[str] = field(default_factory=list)
     handoff: bool = False
     reasons: dict[str, str] = field(default_factory=dict)  # product id → why it was recommended
+    # The sources are what the previous answer showed ("is it in stock?"): the model reads the
+    # last exchange too. Other turns go without it, since every token of history is read
+    # before the first word (about 5 ms a token on 2 cores) and the adapter was trained on
+    # single turns.
+    follow_up: bool = False
 
 
 def _result_of(generation: Generator[TurnEvent, None, tuple[str, bool, str, str]]) -> tuple[str, bool, str, str]:
@@ -147,6 +155,11 @@ def _result_of(generation: Generator[TurnEvent, None, tuple[str, bool, str, str]
             next(generation)
         except StopIteration as done:
             return done.value
+
+
+def _distinct(products: list[Product]) -> list[Product]:
+    """The products in order, each once (a named product can also be a personal pick)."""
+    return list({product.id: product for product in products}.values())
 
 
 def _subject(text: str) -> str:
@@ -390,6 +403,7 @@ class Assistant:
         else:
             _, focus_orders = last_focus(history)
             orders = [o for o in (tools.get_order(oid) for oid in focus_orders) if o is not None]
+            plan.follow_up = bool(orders)
             if not orders:
                 orders = tools.list_my_orders()[:3]
         if not orders:
@@ -484,16 +498,18 @@ class Assistant:
         if points_back(text) and focus_ids and not found and not named:
             focus = [p for p in (tools.get_product_details(pid) for pid in focus_ids) if p is not None]
             products = resolve(text, focus, []).products
+            plan.follow_up = True
         elif intent == "recommendation":
             # A recommendation may offer the nearest things we have; a product question may not.
-            products = (named + [hit.product for hit in (found or result.hits)])[:4]
+            products = _distinct(named + [hit.product for hit in (found or result.hits)])[:_RECOMMENDED]
             personal = self._personal_picks(result, found, tools)
             if personal:
-                products = (named + [pick.product for pick in personal])[:4]
+                products = _distinct(named + [pick.product for pick in personal])[:_RECOMMENDED]
                 plan.reasons = {pick.product.id: pick.reason for pick in personal}
         else:
-            # Named products come first; when the shopper names some, others are only context.
-            products = (named + [hit.product for hit in found])[: max(3, len(named))]
+            # The products the shopper names are what the answer is about: others would only
+            # lengthen the prompt and invite the model to talk about them.
+            products = named or [hit.product for hit in found][:3]
         if not products and routing.mentions_policy:
             # "How much does shipping cost?" reads like shopping but asks how the store works.
             return self._plan_policy(text, tools, language)
@@ -544,7 +560,7 @@ class Assistant:
             named_in=self._products.named_in,
         )
         stream = GroundedStream(check)
-        messages = self._prompts.build(text, plan.intent, plan.sources, history, language)
+        messages = self._prompts.build(text, plan.intent, plan.sources, history if plan.follow_up else [], language)
         draft = []
         for token in self._model.stream(messages, max_new_tokens=MAX_NEW_TOKENS):
             draft.append(token)

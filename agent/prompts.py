@@ -23,7 +23,7 @@ _TASKS: dict[str, str] = {
     "policy": "Answer the shopper's question from the store policy.",
     "chitchat": "Reply briefly and offer help with products, orders or store policies.",
 }
-# Earlier turns give follow-ups their context; two exchanges are enough and keep prefill short.
+# A follow-up's context: the last exchange is enough.
 _HISTORY_MESSAGES = 2
 _HISTORY_CHARS = 300
 

@@ -14,7 +14,9 @@ starts a new conversation after that many and keeps going until time is up. A re
 fails, times out or ends in an `error` event counts as an error. Three questions asked first
 (a recommendation, a product, a policy) warm the server up and are not counted. With `--pid`
 the server's resident memory is sampled every 5 s: the first and last minute's means and the slope say
-whether it stays flat. Questions are drawn (seeded) from fixed ones the assistant answers
+whether it stays flat. CPU time stolen by the virtual machine's host is reported for the run
+and each minute: a run that is slow for a stretch with steal high measured the host, not the
+server. Questions are drawn (seeded) from fixed ones the assistant answers
 without the model and ones about products read from the server's catalog. The server's
 per-shopper chat limit (AISLE_CHAT_RATE_LIMIT, default 20/minute) must allow the run's pace:
 a long run without think time needs it raised. Merges its run into
@@ -140,6 +142,23 @@ def rss_mb(pid: int) -> float:
     raise ValueError(f"no VmRSS for process {pid}")
 
 
+def cpu_jiffies() -> tuple[int, int]:
+    """(stolen, total) CPU time since boot from /proc/stat: the share the virtual machine's host
+    took from this machine, which slows a run without anything here being busier."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[7], sum(fields[:8])
+
+
+def steal_summary(marks: list[tuple[float, int, int]]) -> dict:
+    """Stolen CPU over the run and in each minute, in percent."""
+
+    def share(a: tuple[float, int, int], b: tuple[float, int, int]) -> float:
+        return round(100 * (b[1] - a[1]) / max(b[2] - a[2], 1), 1)
+
+    by_minute = [share(a, b) for a, b in zip(marks[::12], marks[12::12], strict=False)]
+    return {"cpu_steal_pct": share(marks[0], marks[-1]), "cpu_steal_pct_by_minute": by_minute}
+
+
 def memory_summary(samples: list[tuple[float, float]]) -> dict:
     """First-minute and last-minute mean RSS and the least-squares slope (MB per minute)."""
     times, values = [t for t, _ in samples], [v for _, v in samples]
@@ -181,6 +200,7 @@ def summarize(results: list[dict], samples: list[tuple[float, float]], wall: flo
         "turns_per_conversation": args.turns,
         "think_s": args.think,
         "minutes": args.minutes,
+        "seed": args.seed,
         "errors": sum(1 for r in results if r["error"]),
         **latencies(results),
         "model_written": latencies([r for r in results if r["generated"]]),
@@ -246,21 +266,25 @@ def main(argv: list[str] | None = None) -> None:
                 if time.perf_counter() >= deadline:
                     return
 
-    def sample_memory(samples: list[tuple[float, float]]) -> None:
+    def sample_machine(samples: list[tuple[float, float]], steal: list[tuple[float, int, int]]) -> None:
         while not done.wait(5.0):
-            samples.append((time.perf_counter() - began, rss_mb(args.pid)))
+            steal.append((time.perf_counter() - began, *cpu_jiffies()))
+            if args.pid:
+                samples.append((time.perf_counter() - began, rss_mb(args.pid)))
 
     samples: list[tuple[float, float]] = []
+    steal = [(0.0, *cpu_jiffies())]  # every 5 s, so 12 marks make a minute
     if args.pid:
         samples.append((0.0, rss_mb(args.pid)))
-        threading.Thread(target=sample_memory, args=(samples,), daemon=True).start()
+    threading.Thread(target=sample_machine, args=(samples, steal), daemon=True).start()
     threads = [threading.Thread(target=shopper, args=(i,)) for i in range(args.shoppers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     done.set()
-    run = {"url": args.url, **summarize(results, samples, time.perf_counter() - began, args)}
+    steal.append((time.perf_counter() - began, *cpu_jiffies()))
+    run = {"url": args.url, **summarize(results, samples, time.perf_counter() - began, args), **steal_summary(steal)}
     print(json.dumps({k: v for k, v in run.items() if k not in {"results", "rss_mb"}}, indent=1))
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     previous[args.label] = run

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from datetime import date
 
-from agent import ChatMessage
+from agent import Assistant, ChatMessage
+from ui.services import THRESHOLDS, Services
 
 
 class ScriptedChatModel:
@@ -28,3 +30,19 @@ class ScriptedChatModel:
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return sum(len(m.content.split()) for m in messages)
+
+
+def scripted_assistant(services: Services, model: ScriptedChatModel, today: date) -> Assistant:
+    """The assistant over `services`' store, wired as the server wires it, around `model`."""
+    return Assistant(
+        services.db,
+        services.conversations,
+        services.products,
+        services.policies,
+        model,
+        store_name="Aisle Demo Store",
+        thresholds=THRESHOLDS[services.embedder.name],
+        profiles=services.profiles,
+        recommender=services.recommender,
+        today=lambda: today,
+    )

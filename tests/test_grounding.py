@@ -9,9 +9,9 @@ import pytest
 
 import knowledge
 from agent import GroundedStream, GroundingCheck, Shopper, SourceList, TokenEvent
-from agent.assistant import Assistant, FinalEvent
+from agent.assistant import FinalEvent
 from knowledge import Order, Product, load_store_folder
-from tests.scripted_model import ScriptedChatModel
+from tests.scripted_model import ScriptedChatModel, scripted_assistant
 from ui.services import Services
 
 TODAY = date(2026, 11, 23)
@@ -103,15 +103,7 @@ def test_streaming_never_shows_an_unchecked_fact(catalog: dict[str, Product]) ->
 def test_a_wrong_price_from_the_model_is_repaired_in_a_real_turn(demo: Services) -> None:
     """The whole turn with a model scripted to state a wrong price: the shopper never sees it."""
     model = ScriptedChatModel("The Beats Flex Wireless Earphones cost $59.99 and are in stock [1].")
-    assistant = Assistant(
-        demo.db,
-        demo.conversations,
-        demo.products,
-        demo.policies,
-        model,
-        store_name="Aisle Demo Store",
-        today=lambda: TODAY,
-    )
+    assistant = scripted_assistant(demo, model, TODAY)
     chat = demo.conversations.start(session_id="grounding-test")
     events = list(
         assistant.reply(
