@@ -509,7 +509,7 @@ class Assistant:
         else:
             # The products the shopper names are what the answer is about: others would only
             # lengthen the prompt and invite the model to talk about them.
-            products = named or [hit.product for hit in found][:3]
+            products = named or [hit.product for hit in found[:3]]
         if not products and routing.mentions_policy:
             # "How much does shipping cost?" reads like shopping but asks how the store works.
             return self._plan_policy(text, tools, language)

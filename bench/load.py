@@ -13,13 +13,13 @@ back, the worst case. `--turns` questions make one conversation; with `--minutes
 starts a new conversation after that many and keeps going until time is up. A request that
 fails, times out or ends in an `error` event counts as an error. Three questions asked first
 (a recommendation, a product, a policy) warm the server up and are not counted. With `--pid`
-the server's resident memory is sampled every 5 s: the first and last minute's means and the slope say
-whether it stays flat. CPU time stolen by the virtual machine's host is reported for the run
-and each minute: a run that is slow for a stretch with steal high measured the host, not the
-server. Questions are drawn (seeded) from fixed ones the assistant answers
-without the model and ones about products read from the server's catalog. The server's
-per-shopper chat limit (AISLE_CHAT_RATE_LIMIT, default 20/minute) must allow the run's pace:
-a long run without think time needs it raised. Merges its run into
+the server's resident memory is sampled every 5 s: the first and last minute's means and the
+slope say whether it stays flat. CPU time stolen by the virtual machine's host is reported for
+the run and each minute: a run that is slow for a stretch with steal high measured the host,
+not the server. Questions are drawn (seeded) from fixed ones the assistant answers without the
+model and ones about products read from the server's catalog. The server's per-shopper chat
+limit (AISLE_CHAT_RATE_LIMIT, default 20/minute) must allow the run's pace: a long run without
+think time needs it raised. Merges its run into
 bench/results/load.json under `--label`.
 """
 
