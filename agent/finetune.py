@@ -29,12 +29,10 @@ from typing import Any
 
 from agent.errors import ModelUnavailableError
 from agent.loss_plot import loss_curve_svg
-from agent.model_files import MODELS, bf16_folder
+from agent.model_files import ADAPTER_FILE, MODELS, bf16_folder
 from agent.training_data import DialogueExample
 
-ADAPTER_FILE = "adapter_model.safetensors"
 # Adapters shipped in the repository, per base model (AISLE_ADAPTER=auto uses them).
-SHIPPED_ADAPTERS: dict[str, Path] = {"qwen2.5-0.5b": Path(__file__).parent / "models" / "qwen2.5-0.5b-shop"}
 LOG_FILE = "training_log.json"
 _CHECKPOINT = "checkpoint"
 
@@ -298,18 +296,3 @@ def _save_adapter(model: Any, base_name: str, out_dir: Path) -> None:
     tensors = {name: tensor.to(torch.bfloat16).contiguous() for name, tensor in load_file(weights).items()}
     save_file(tensors, weights, metadata={"format": "pt"})
     (out_dir / "README.md").unlink(missing_ok=True)  # peft's placeholder card; ours is written separately
-
-
-def adapter_base(adapter_dir: Path) -> str:
-    """The dialogue model an adapter was trained on (from its adapter_config.json).
-
-    Raises:
-        ModelUnavailableError: the folder holds no adapter.
-    """
-    config = adapter_dir / "adapter_config.json"
-    if not config.exists() or not (adapter_dir / ADAPTER_FILE).exists():
-        raise ModelUnavailableError(
-            f"{adapter_dir} holds no LoRA adapter (adapter_config.json + {ADAPTER_FILE}); "
-            "train one with `aisle finetune` or unset AISLE_ADAPTER"
-        )
-    return str(json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path", ""))

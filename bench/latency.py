@@ -1,13 +1,15 @@
 """Speed of the dialogue model on the assistant's own prompts: load time, time to first token,
 decode tokens/s, whole-answer time and peak memory.
 
-    python -m bench.latency --prompts V.jsonl                           # base model
-    python -m bench.latency --prompts V.jsonl --adapter agent/models/qwen2.5-0.5b-shop
+    python -m bench.latency --prompts V.jsonl                           # base model, llama.cpp (the default)
+    python -m bench.latency --prompts V.jsonl --adapter agent/models/qwen2.5-0.5b-shop --backend transformers
 
 `--prompts` is a validation.jsonl from `aisle training-data` (the exact prompts the assistant
 builds: system rules, numbered sources, task). The first `--n` store prompts are answered
 greedily with the app's token limit. Peak RSS is the whole process's, so run one backend per
-process (this command does). Merges its run into bench/results/latency.json under `--label`.
+process (this command does). Every run records the CPU it ran on (model, cores, the flags that
+decide speed, native bf16 or not): figures from different CPUs compare only as ratios within one
+machine. Merges its run into bench/results/latency.json under `--label`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent import ChatMessage, load_chat_model, read_jsonl
+from agent import BACKENDS, ChatMessage, describe_cpu, load_chat_model, read_jsonl
 from bench.metrics import percentile
 
 HERE = Path(__file__).parent
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prompts", type=Path, required=True)
     parser.add_argument("--model", default="qwen2.5-0.5b")
     parser.add_argument("--adapter", default="none")
-    parser.add_argument("--backend", choices=("transformers", "llama-cpp"), default="transformers")
+    parser.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0])
     parser.add_argument("--model-cache", type=Path, default=Path(".aisle/models"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--n", type=int, default=6)
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     run = {
         "model": model.name,
         "backend": args.backend,
+        "dtype": str(getattr(model, "dtype", "gguf")).removeprefix("torch."),
         "threads": args.threads,
         "load_seconds": round(load_seconds, 2),
         "prompts": len(examples),
@@ -83,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": platform.machine(),
+        "cpu": describe_cpu(),
     }
     print(json.dumps(run, indent=1))
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}

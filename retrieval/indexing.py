@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from knowledge import PolicyPassage, Product
-from retrieval.documents import passage_document, product_document
+from retrieval.documents import passage_document, product_embedding_text
 from retrieval.filters import product_metadata
 from retrieval.vector_store import MetadataValue, VectorCollection
 
@@ -51,11 +51,11 @@ class CatalogIndexer:
         self, products: Sequence[Product], passages: Sequence[PolicyPassage], progress: bool = False
     ) -> dict[str, IndexCounts]:
         """Make both collections match `products` and `passages` exactly."""
-        product_docs = [_Document(p.id, product_document(p), product_metadata(p)) for p in products]
+        product_docs = [_Document(p.id, product_embedding_text(p), product_metadata(p)) for p in products]
         passage_docs = [_Document(p.id, passage_document(p), {"policy_id": p.policy_id}) for p in passages]
         return {
             "products": _sync(self._products, product_docs, "products", progress),
-            "policies": _sync(self._policies, passage_docs, "policy passages", progress),
+            "policies": _sync(self._policies, passage_docs, "passages", progress),
         }
 
     def is_empty(self) -> bool:
@@ -84,7 +84,10 @@ def _sync(collection: VectorCollection, documents: Sequence[_Document], label: s
     gone = sorted(set(stored) - {doc.id for doc in documents})
     collection.delete(gone)
     collection.update_metadata([d.id for d in to_update], [d.metadata for d in to_update])
-    with tqdm(total=len(to_embed), desc=f"Embedding {label}", unit="doc", disable=not progress or not to_embed) as bar:
+    # tqdm's bar shows the rate (e.g. "52.1 products/s") and the time left.
+    with tqdm(
+        total=len(to_embed), desc=f"Embedding {label}", unit=f" {label}", disable=not progress or not to_embed
+    ) as bar:
         for start in range(0, len(to_embed), _BATCH):
             batch = to_embed[start : start + _BATCH]
             collection.upsert([d.id for d in batch], [d.text for d in batch], [d.metadata for d in batch])

@@ -1,7 +1,7 @@
 #!/bin/sh
 # llama.cpp's LoRA converter (convert_lora_to_gguf.py and its `conversion` package, MIT),
-# unpacked from the same llama-cpp-python source release `make fast` compiles, so the
-# converter and the runtime agree on the GGUF format. Usage: llamacpp-tools.sh VENV_BIN DEST
+# unpacked from a llama-cpp-python source release (downloaded only, never compiled; the
+# runtime is xllamacpp's prebuilt llama.cpp). Usage: llamacpp-tools.sh VENV_BIN DEST
 set -eu
 BIN=$1
 DEST=$2

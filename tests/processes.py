@@ -67,25 +67,28 @@ def add_staff(env: dict[str, str], username: str, password: str) -> None:
     )
 
 
-def start_aisle(env: dict[str, str], timeout: float = 240) -> tuple[subprocess.Popen[bytes], str]:
-    """`aisle serve` on a free port with `env`; returns the process and its URL once healthy.
+def start_aisle(
+    env: dict[str, str], timeout: float = 240, command: tuple[str, ...] = ("serve",), health: str = "/api/health"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`aisle serve` (or another serving `command`) on a free port with `env`; returns the
+    process and its URL once `health` answers.
 
-    Its output goes to `server.log` in its data folder: a pipe nobody reads would fill up
+    Its output goes to `serve.log` (`COMMAND.log`) in its data folder: a pipe nobody reads would fill up
     with access-log lines and stall the server.
     """
     port = free_port()
-    log_path = Path(env.get("AISLE_DATA_DIR", ".")) / "server.log"
+    log_path = Path(env.get("AISLE_DATA_DIR", ".")) / f"{command[0]}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(VENV_BIN / "aisle"), "serve"],
-            env={**env, "AISLE_PORT": str(port)},
+            [str(VENV_BIN / "aisle"), *command, "--port", str(port)],
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(f"{url}/api/health", process, timeout=timeout)
+        wait_for_http(f"{url}{health}", process, timeout=timeout)
     except RuntimeError as exc:
         raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}") from exc
     except BaseException:

@@ -1,6 +1,5 @@
 """The fine-tuned adapter on the llama.cpp backend is merged into a cached copy of the base GGUF:
-it answers as the same LoRA applied at run time does, and the merge is made once. Skipped where
-llama-cpp-python isn't compiled (`make fast` builds it)."""
+it answers as the same LoRA applied at run time does, and the merge is made once."""
 
 from __future__ import annotations
 
@@ -15,8 +14,6 @@ from agent.gguf_merge import merged_gguf
 from agent.llamacpp import GGUF_ADAPTER, LlamaCppChatModel
 from agent.model_files import gguf_file
 from tests.conftest import MODEL_CACHE
-
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: run `make fast`")
 
 ADAPTER = SHIPPED_ADAPTERS["qwen2.5-0.5b"]
 SYSTEM = (

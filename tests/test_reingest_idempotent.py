@@ -98,3 +98,29 @@ def test_a_bad_row_keeps_the_product_it_may_hide(store_copy: Path, tmp_path: Pat
     assert report.database["products"].removed == 0
     assert "Apple Airpods" in [h.product.title for h in services.products.search("apple airpods", k=5).hits]
     services.close()
+
+
+def test_a_word_added_late_in_a_long_description_is_searchable_without_re_embedding(
+    store_copy: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    """The dense index embeds a description's opening only, so a word added past it costs no
+    embedding; the lexical index reads the whole text and finds the product by that word."""
+    services = _services(tmp_path, embedder)
+    ingest_store(store_copy, services.db, services.indexer)
+
+    def longer(rows: list[dict]) -> list[dict]:
+        # One sentence longer than the embedded opening, so the opening stays as it was.
+        tail = "They pair " + "and charge " * 25 + "with the Quixotron dock."
+        return [
+            {**row, "description": f"{row['description']} {tail}"} if row["title"] == "Apple Airpods" else row
+            for row in rows
+        ]
+
+    _rewrite_products(store_copy, longer)
+    report = ingest_store(store_copy, services.db, services.indexer)
+
+    assert report.database["products"].updated == 1
+    assert report.index["products"].embedded == 0
+    hits = services.products.search("quixotron", k=3, mode="lexical").hits
+    assert [h.product.title for h in hits] == ["Apple Airpods"]
+    services.close()

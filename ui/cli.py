@@ -12,10 +12,11 @@ from typing import Annotated
 import typer
 
 from agent import FinetuneConfig
-from knowledge import PROMO_CHANNELS, KnowledgeError, ShopperData
+from knowledge import PROMO_CHANNELS, KnowledgeError, ShopperData, StaffAccounts
 from knowledge.converters import CONVERTERS, convert
 from retrieval import SEARCH_MODES, IngestReport, RetrievalError, SearchFilters, ingest_store
-from ui.services import Services, build_services
+from ui.identity import ShopperTokens
+from ui.services import CatalogServices, Services, build_catalog, build_services, load_secret, open_database
 from ui.settings import get_settings
 
 app = typer.Typer(help="Aisle: a store's own shopping and customer-service assistant.", no_args_is_help=True)
@@ -35,6 +36,15 @@ def _services(with_assistant: bool = False) -> Services:
     _offline()
     try:
         return build_services(get_settings(), with_assistant=with_assistant)
+    except (KnowledgeError, RetrievalError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _catalog() -> CatalogServices:
+    """The database, the embedder and the searches only: no dialogue model is loaded or imported."""
+    try:
+        return build_catalog(get_settings())
     except (KnowledgeError, RetrievalError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
@@ -65,7 +75,7 @@ def _print_report(report: IngestReport, all_issues: bool) -> None:
         typer.secho(f"  {file} had bad rows, so nothing missing from it was removed", fg="yellow", err=True)
 
 
-def run_ingest(services: Services, folder: Path, all_issues: bool = False) -> IngestReport:
+def run_ingest(services: Services | CatalogServices, folder: Path, all_issues: bool = False) -> IngestReport:
     typer.echo(f"Ingesting {folder} ...", err=True)
     try:
         report = ingest_store(folder, services.db, services.indexer, progress=sys.stderr.isatty())
@@ -83,7 +93,7 @@ def ingest(
     strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 when any row is bad.")] = False,
 ) -> None:
     """Load a store folder into the database and the search index (incremental, idempotent)."""
-    services = _services()
+    services = _catalog()
     report = run_ingest(services, folder or services.settings.store_dir, all_issues)
     services.close()
     if strict and report.load.errors:
@@ -105,7 +115,7 @@ def search(
     """Search the catalog the way the assistant does (filters are also read from the query)."""
     if mode not in SEARCH_MODES:
         raise typer.BadParameter(f"choose one of: {', '.join(SEARCH_MODES)}", param_hint="--mode")
-    services = _services()
+    services = _catalog()
     if services.indexer.is_empty() or not services.catalog.current().products:
         typer.echo("The index is empty; ingesting the configured store first.", err=True)
         run_ingest(services, services.settings.store_dir)
@@ -312,9 +322,9 @@ def export(customer: Annotated[str, typer.Argument(help="The customer whose data
     """Print everything Aisle holds about a customer, as JSON (a data-access request)."""
     from ui.schemas import ShopperExportOut
 
-    services = _services()
-    data = ShopperData(services.db).export(customer_id=customer)
-    services.close()
+    db = open_database(get_settings())
+    data = ShopperData(db).export(customer_id=customer)
+    db.close()
     typer.echo(ShopperExportOut.of(data).model_dump_json(indent=2))
 
 
@@ -326,9 +336,9 @@ def forget(
     """Delete a customer's conversations, events and stated preferences (a deletion request)."""
     if not yes:
         typer.confirm(f"Delete everything Aisle collected about customer {customer!r}?", abort=True)
-    services = _services()
-    report = ShopperData(services.db).forget(customer_id=customer)
-    services.close()
+    db = open_database(get_settings())
+    report = ShopperData(db).forget(customer_id=customer)
+    db.close()
     typer.echo(
         f"Deleted {report.conversations} conversations ({report.messages} messages), {report.events} events "
         f"and {report.preferences} stated preferences of customer {customer!r}"
@@ -353,24 +363,24 @@ def staff_add(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    services = _services()
+    db = open_database(get_settings())
     try:
-        services.staff.create(username, password)
+        StaffAccounts(db).create(username, password)
     except ValueError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
     finally:
-        services.close()
+        db.close()
     typer.echo(f"Staff account {username!r} is ready: sign in at /staff.")
 
 
 @staff_app.command("list")
 def staff_list() -> None:
     """List the staff accounts."""
-    services = _services()
-    for username in services.staff.usernames():
+    db = open_database(get_settings())
+    for username in StaffAccounts(db).usernames():
         typer.echo(username)
-    services.close()
+    db.close()
 
 
 @app.command()
@@ -379,12 +389,14 @@ def token(
     hours: Annotated[float, typer.Option(min=0.01, max=168, help="How long the token is valid.")] = 1.0,
 ) -> None:
     """Sign a shopper token for a customer, as the store's site would (for trying the widget signed in)."""
-    services = _services()
-    if services.db.customer(customer) is None:
+    settings = get_settings()
+    db = open_database(settings)
+    known = db.customer(customer) is not None
+    db.close()
+    if not known:
         typer.secho(f"error: no customer {customer!r} in the store", fg="red", err=True)
         raise typer.Exit(2)
-    typer.echo(services.tokens.issue(customer, lifetime=int(hours * 3600)))
-    services.close()
+    typer.echo(ShopperTokens(load_secret(settings)).issue(customer, lifetime=int(hours * 3600)))
 
 
 @app.command()
@@ -413,6 +425,39 @@ def serve(
         log_level="info",
         log_config=redacting_log_config(LOGGING_CONFIG),
     )
+
+
+@app.command("model-server")
+def model_server(
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8081,
+) -> None:
+    """Serve the dialogue model (with its adapter) over the OpenAI protocol, for Aisle processes
+    elsewhere that set AISLE_LLM_URL to this address. Requires AISLE_LLM_API_KEY off loopback."""
+    import contextlib
+    import signal
+
+    from agent import load_chat_model
+
+    _offline()
+    settings = get_settings()
+    api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    if api_key is None and host not in {"127.0.0.1", "localhost", "::1"}:
+        typer.secho("error: set AISLE_LLM_API_KEY before listening beyond this machine", fg="red", err=True)
+        raise typer.Exit(2)
+    model = load_chat_model(
+        settings.llm,
+        cache_dir=settings.model_cache,
+        threads=settings.model_threads,
+        adapter=settings.adapter_dir,
+        slots=settings.model_slots,
+        api_key=api_key or "",
+        listen=(host, port),
+    )
+    typer.echo(f"{model.name} answers at {getattr(model, 'url', '')}/v1 ({settings.model_slots} slots); Ctrl-C stops")
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            signal.pause()  # the model's server runs in its own threads
 
 
 @app.command("convert")

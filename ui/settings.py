@@ -6,6 +6,7 @@ run the bundled demo store on this machine with nothing set.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 import knowledge
-from agent import SHIPPED_ADAPTERS
+from agent import SHIPPED_ADAPTERS, Backend
 
 
 class Settings(BaseSettings):
@@ -45,14 +46,33 @@ class Settings(BaseSettings):
         default="e5-small",
         description="Text embedder: e5-small (multilingual, default) or minilm (English, faster to ingest).",
     )
-    llm: Literal["qwen2.5-0.5b", "smollm2-135m"] = Field(
+    llm: Literal["qwen2.5-0.5b", "qwen2.5-1.5b", "smollm2-135m"] = Field(
         default="qwen2.5-0.5b",
-        description="Dialogue model: qwen2.5-0.5b (default) or smollm2-135m (a small stand-in for fast tests).",
+        description="Dialogue model: qwen2.5-0.5b (default), qwen2.5-1.5b (for bigger boxes: llama-cpp backend "
+        "only, installed by `make bigger-model`, no shipped adapter) or smollm2-135m (a small stand-in for fast "
+        "tests).",
     )
-    backend: Literal["transformers", "llama-cpp"] = Field(
-        default="transformers",
-        description="What runs the dialogue model: transformers (bf16, the reference) or llama-cpp "
-        "(the GGUF via llama.cpp, about 4x faster to decode; needs `make fast`).",
+    backend: Backend = Field(
+        default="llama-cpp",
+        description="What runs the dialogue model: llama-cpp (default: llama.cpp's server in process, several "
+        "answers at once) or transformers (the reference, bf16 only on a CPU with native bf16, else fp32). "
+        "If the llama.cpp engine is missing, Aisle says so and falls back to transformers.",
+    )
+    model_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2,
+        ge=1,
+        le=256,
+        description="CPU threads the dialogue model may use (default: every core). On a box shared with other "
+        "work, fewer threads than free cores hold their speed better (../shared/MODELS.md).",
+    )
+    llm_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible model server (e.g. `aisle model-server` on a bigger box, llama.cpp's "
+        "server, vLLM) that answers instead of a model in this process: http://gpu-box:8081.",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        description="Bearer key for AISLE_LLM_URL, and the key `aisle model-server` requires.",
     )
     model_slots: int = Field(
         default=8,
@@ -87,7 +107,14 @@ class Settings(BaseSettings):
         description="`aisle serve` ingests the store folder at start-up (incremental: only changes cost time). "
         "Turn off on all but one server when several share a database.",
     )
-    threads: int = Field(default=2, ge=1, le=256, description="CPU threads for the embedder.")
+    threads: int = Field(default=2, ge=1, le=256, description="CPU threads for fine-tuning (`aisle finetune`).")
+    embed_threads: int = Field(
+        default=2,
+        ge=1,
+        le=256,
+        description="CPU threads the text embedder may use (ingest and every search's query). Its waiting "
+        "threads sleep rather than spin, so search stays quick while the dialogue model uses the cores.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `aisle serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `aisle serve` listens on.")
     search_k: int = Field(default=10, ge=1, le=100, description="Products a search returns unless asked otherwise.")
