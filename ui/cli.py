@@ -75,7 +75,7 @@ def _print_report(report: IngestReport, all_issues: bool) -> None:
         typer.secho(f"  {file} had bad rows, so nothing missing from it was removed", fg="yellow", err=True)
 
 
-def run_ingest(services: Services | CatalogServices, folder: Path, all_issues: bool = False) -> IngestReport:
+def run_ingest(services: CatalogServices, folder: Path, all_issues: bool = False) -> IngestReport:
     typer.echo(f"Ingesting {folder} ...", err=True)
     try:
         report = ingest_store(folder, services.db, services.indexer, progress=sys.stderr.isatty())
