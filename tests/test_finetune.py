@@ -17,7 +17,6 @@ from safetensors.torch import load_file
 import knowledge
 from agent import (
     ChatMessage,
-    ChatModel,
     DatasetConfig,
     DialogueExample,
     FinetuneConfig,
@@ -142,9 +141,14 @@ def test_resume_without_a_checkpoint_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_the_app_loads_the_adapter_and_it_changes_the_answers(
-    adapter: Path, smollm: ChatModel, embedder: Embedder, tmp_path: Path
+    adapter: Path, embedder: Embedder, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path, llm="smollm2-135m", model_cache=MODEL_CACHE, adapter=str(adapter))
+    # A fresh `aisle finetune` adapter has no GGUF LoRA yet (`make gguf-adapter` makes one), so
+    # the app serves it on the reference backend; the base answers there too, for comparison.
+    settings = Settings(
+        data_dir=tmp_path, llm="smollm2-135m", model_cache=MODEL_CACHE, adapter=str(adapter), backend="transformers"
+    )
+    smollm = load_chat_model("smollm2-135m", cache_dir=MODEL_CACHE, backend="transformers")
     services = build_services(settings, embedder=embedder)
     try:
         assert services.model is not None and services.model.name == f"smollm2-135m+{adapter.name}"
